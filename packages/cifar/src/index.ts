@@ -1,0 +1,2 @@
+/** @nabla/cifar — public API (filled in by its issue). */
+export const packageName = "@nabla/cifar";

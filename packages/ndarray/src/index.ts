@@ -1,0 +1,2 @@
+/** @nabla/ndarray — public API (filled in by its issue). */
+export const packageName = "@nabla/ndarray";

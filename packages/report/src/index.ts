@@ -1,0 +1,2 @@
+/** @nabla/report — public API (filled in by its issue). */
+export const packageName = "@nabla/report";

@@ -1,0 +1,2 @@
+/** @nabla/runner — public API (filled in by its issue). */
+export const packageName = "@nabla/runner";

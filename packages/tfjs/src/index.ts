@@ -1,0 +1,2 @@
+/** @nabla/tfjs — public API (filled in by its issue). */
+export const packageName = "@nabla/tfjs";
