@@ -1,2 +1,58 @@
-/** @nabla/ndarray — public API (filled in by its issue). */
-export const packageName = "@nabla/ndarray";
+/** @nabla/ndarray — float32/float64 tensors on scijs ndarray, element-wise and row kernels, GEMM, a seeded PRNG. */
+export {
+  add,
+  addRowVector,
+  axpy,
+  clamp,
+  exp,
+  greater,
+  log,
+  mul,
+  relu,
+  reluBackward,
+  scale,
+  sub,
+} from "./elementwise.js";
+export { NdarrayError } from "./errors.js";
+export {
+  type GemmKernel,
+  type GemmKernelInfo,
+  gemm,
+  gemmKernelInfo,
+  gemmReference,
+  matmul,
+  setGemmKernel,
+} from "./gemm/index.js";
+export { Rng } from "./rng.js";
+export {
+  argmaxRows,
+  dot,
+  norm,
+  rowLogSumExp,
+  rowMax,
+  rowSum,
+  softmaxRows,
+  sumAxis0,
+  sumAxis1,
+} from "./rowops.js";
+export {
+  arange,
+  contiguous,
+  copyInto,
+  type DType,
+  type FloatArray,
+  fromArray,
+  fromTypedArray,
+  full,
+  gatherRows,
+  isContiguous,
+  ones,
+  reshape,
+  sliceRows,
+  type Tensor,
+  type TensorLike,
+  toFloat32,
+  toFloat64,
+  transpose,
+  zeros,
+} from "./tensor.js";

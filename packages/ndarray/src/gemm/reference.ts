@@ -1,0 +1,73 @@
+import { fail } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+
+/** Sizes of C = alpha op(A) op(B) + beta C: op(A) is m x k, op(B) is k x n, C is m x n. */
+export interface GemmShape {
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** Validates ranks and inner/outer dimensions; returns m, n, k. */
+export function gemmShape(transA: boolean, transB: boolean, A: Tensor, B: Tensor, C: Tensor): GemmShape {
+  for (const [name, t] of [
+    ["A", A],
+    ["B", B],
+    ["C", C],
+  ] as const) {
+    if (t.shape.length !== 2) fail("gemm", `${name} must be 2-D, got shape [${t.shape.join(", ")}]`);
+  }
+  const m = transA ? A.shape[1] : A.shape[0];
+  const k = transA ? A.shape[0] : A.shape[1];
+  const kb = transB ? B.shape[1] : B.shape[0];
+  const n = transB ? B.shape[0] : B.shape[1];
+  if (k !== kb) {
+    fail(
+      "gemm",
+      `inner dimensions differ: op(A) is ${m}x${k}, op(B) is ${kb}x${n} (transA=${transA}, transB=${transB})`,
+    );
+  }
+  if (C.shape[0] !== m || C.shape[1] !== n) {
+    fail("gemm", `C has shape [${C.shape.join(", ")}], expected [${m}, ${n}]`);
+  }
+  return { m, n, k };
+}
+
+/**
+ * Plain TypeScript GEMM, C = alpha op(A) op(B) + beta C, for any strides and dtypes. Each C element is a
+ * float64 dot product. As in BLAS, beta = 0 overwrites C without reading it (NaN in C does not propagate).
+ * Kept as the reference every fast kernel is tested against; also the float64 kernel.
+ */
+export function gemmReference(
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  A: Tensor,
+  B: Tensor,
+  beta: number,
+  C: Tensor,
+): Tensor {
+  const { m, n, k } = gemmShape(transA, transB, A, B, C);
+  // Element strides of op(A) (rows i, inner p) and op(B) (inner p, columns j).
+  const ai = transA ? A.stride[1] : A.stride[0];
+  const ap = transA ? A.stride[0] : A.stride[1];
+  const bp = transB ? B.stride[1] : B.stride[0];
+  const bj = transB ? B.stride[0] : B.stride[1];
+  const ad = A.data,
+    bd = B.data,
+    cd = C.data;
+  const cs0 = C.stride[0],
+    cs1 = C.stride[1];
+  for (let i = 0; i < m; i++) {
+    const aRow = A.offset + i * ai;
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      let pa = aRow;
+      let pb = B.offset + j * bj;
+      for (let p = 0; p < k; p++, pa += ap, pb += bp) sum += ad[pa] * bd[pb];
+      const c = C.offset + i * cs0 + j * cs1;
+      cd[c] = beta === 0 ? alpha * sum : alpha * sum + beta * cd[c];
+    }
+  }
+  return C;
+}

@@ -1,0 +1,218 @@
+import { fail } from "./errors.js";
+import { expect2d } from "./strided.js";
+import { asTensor, isContiguous, type Tensor, type TensorLike } from "./tensor.js";
+
+// Row operations on a 2-D tensor a [n, m] with any strides. Reductions accumulate in float64 (JS numbers)
+// and are written to `out` (a 1-D tensor or typed array) which is returned.
+
+function outVector(fn: string, out: TensorLike, length: number): Tensor {
+  const o = asTensor(out);
+  if (o.shape.length !== 1 || o.size !== length) {
+    fail(fn, `out must be 1-D of length ${length}, got shape [${o.shape.join(", ")}]`);
+  }
+  return o;
+}
+
+export function rowMax<O extends TensorLike>(out: O, a: Tensor): O {
+  expect2d("rowMax", "a", a);
+  const [n, m] = a.shape;
+  if (m === 0) fail("rowMax", "a has no columns");
+  const o = outVector("rowMax", out, n);
+  const ad = a.data,
+    s0 = a.stride[0],
+    s1 = a.stride[1];
+  for (let i = 0; i < n; i++) {
+    let p = a.offset + i * s0;
+    let best = ad[p];
+    for (let j = 1; j < m; j++) {
+      p += s1;
+      if (ad[p] > best) best = ad[p];
+    }
+    o.data[o.offset + i * o.stride[0]] = best;
+  }
+  return out;
+}
+
+export function rowSum<O extends TensorLike>(out: O, a: Tensor): O {
+  return sumAxis1(out, a);
+}
+
+/** out[i] = log(sum_j exp(a[i, j])), computed as max + log(sum exp(a - max)) so large logits do not overflow. */
+export function rowLogSumExp<O extends TensorLike>(out: O, a: Tensor): O {
+  expect2d("rowLogSumExp", "a", a);
+  const [n, m] = a.shape;
+  const o = outVector("rowLogSumExp", out, n);
+  const ad = a.data,
+    s0 = a.stride[0],
+    s1 = a.stride[1];
+  for (let i = 0; i < n; i++) {
+    const base = a.offset + i * s0;
+    let best = -Infinity;
+    for (let j = 0, p = base; j < m; j++, p += s1) if (ad[p] > best) best = ad[p];
+    let value: number;
+    if (best === -Infinity || best === Infinity) {
+      value = best;
+    } else {
+      let sum = 0;
+      for (let j = 0, p = base; j < m; j++, p += s1) sum += Math.exp(ad[p] - best);
+      value = best + Math.log(sum);
+    }
+    o.data[o.offset + i * o.stride[0]] = value;
+  }
+  return out;
+}
+
+/** out[i, :] = softmax(a[i, :]) with the row max subtracted first; out may alias a. */
+export function softmaxRows(out: Tensor, a: Tensor): Tensor {
+  expect2d("softmaxRows", "a", a);
+  expect2d("softmaxRows", "out", out);
+  const [n, m] = a.shape;
+  if (out.shape[0] !== n || out.shape[1] !== m) {
+    fail("softmaxRows", `out has shape [${out.shape.join(", ")}] but a has [${n}, ${m}]`);
+  }
+  const ad = a.data,
+    od = out.data,
+    as0 = a.stride[0],
+    as1 = a.stride[1],
+    os0 = out.stride[0],
+    os1 = out.stride[1];
+  for (let i = 0; i < n; i++) {
+    const ab = a.offset + i * as0;
+    const ob = out.offset + i * os0;
+    let best = -Infinity;
+    for (let j = 0, p = ab; j < m; j++, p += as1) if (ad[p] > best) best = ad[p];
+    let sum = 0;
+    for (let j = 0, p = ab, q = ob; j < m; j++, p += as1, q += os1) {
+      const e = Math.exp(ad[p] - best);
+      od[q] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0, q = ob; j < m; j++, q += os1) od[q] *= inv;
+  }
+  return out;
+}
+
+/** out[i] = index of the first maximum of row i. */
+export function argmaxRows(out: Int32Array, a: Tensor): Int32Array {
+  expect2d("argmaxRows", "a", a);
+  const [n, m] = a.shape;
+  if (!(out instanceof Int32Array) || out.length !== n)
+    fail("argmaxRows", `out must be an Int32Array of length ${n}`);
+  if (m === 0) fail("argmaxRows", "a has no columns");
+  const ad = a.data,
+    s0 = a.stride[0],
+    s1 = a.stride[1];
+  for (let i = 0; i < n; i++) {
+    let p = a.offset + i * s0;
+    let best = ad[p];
+    let arg = 0;
+    for (let j = 1; j < m; j++) {
+      p += s1;
+      if (ad[p] > best) {
+        best = ad[p];
+        arg = j;
+      }
+    }
+    out[i] = arg;
+  }
+  return out;
+}
+
+let columnScratch = new Float64Array(0);
+
+/** out[j] = sum_i a[i, j] (length m), e.g. the bias gradient of a batch. */
+export function sumAxis0<O extends TensorLike>(out: O, a: Tensor): O {
+  expect2d("sumAxis0", "a", a);
+  const [n, m] = a.shape;
+  const o = outVector("sumAxis0", out, m);
+  if (columnScratch.length < m) columnScratch = new Float64Array(m); // pooled: grows once, then reused
+  const acc = columnScratch;
+  acc.fill(0, 0, m);
+  const ad = a.data,
+    s0 = a.stride[0],
+    s1 = a.stride[1];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0, p = a.offset + i * s0; j < m; j++, p += s1) acc[j] += ad[p];
+  }
+  for (let j = 0; j < m; j++) o.data[o.offset + j * o.stride[0]] = acc[j];
+  return out;
+}
+
+/** out[i] = sum_j a[i, j] (length n). */
+export function sumAxis1<O extends TensorLike>(out: O, a: Tensor): O {
+  expect2d("sumAxis1", "a", a);
+  const [n, m] = a.shape;
+  const o = outVector("sumAxis1", out, n);
+  const ad = a.data,
+    s0 = a.stride[0],
+    s1 = a.stride[1];
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = 0, p = a.offset + i * s0; j < m; j++, p += s1) sum += ad[p];
+    o.data[o.offset + i * o.stride[0]] = sum;
+  }
+  return out;
+}
+
+function flatPair(fn: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  const x = asTensor(a);
+  const y = asTensor(b);
+  if (x.shape.length !== y.shape.length || x.shape.some((d, i) => d !== y.shape[i])) {
+    fail(fn, `shapes differ: [${x.shape.join(", ")}] vs [${y.shape.join(", ")}]`);
+  }
+  return [x, y];
+}
+
+/** Sum of a * b over all elements (any equal shapes), accumulated in float64. */
+export function dot(a: TensorLike, b: TensorLike): number {
+  const [x, y] = flatPair("dot", a, b);
+  let sum = 0;
+  if (isContiguous(x) && isContiguous(y)) {
+    const xd = x.data,
+      yd = y.data,
+      xo = x.offset,
+      yo = y.offset;
+    for (let i = 0, n = x.size; i < n; i++) sum += xd[xo + i] * yd[yo + i];
+    return sum;
+  }
+  walk2(x, y, (p, q) => {
+    sum += x.data[p] * y.data[q];
+  });
+  return sum;
+}
+
+/** Euclidean (Frobenius) norm sqrt(sum a^2), accumulated in float64. */
+export function norm(a: TensorLike): number {
+  const x = asTensor(a);
+  let sum = 0;
+  if (isContiguous(x)) {
+    const xd = x.data,
+      xo = x.offset;
+    for (let i = 0, n = x.size; i < n; i++) sum += xd[xo + i] * xd[xo + i];
+    return Math.sqrt(sum);
+  }
+  walk2(x, x, (p) => {
+    const v = x.data[p];
+    sum += v * v;
+  });
+  return Math.sqrt(sum);
+}
+
+function walk2(x: Tensor, y: Tensor, visit: (p: number, q: number) => void): void {
+  const dims = x.shape.length;
+  const idx = new Array<number>(dims).fill(0);
+  for (let k = 0, n = x.size; k < n; k++) {
+    let p = x.offset;
+    let q = y.offset;
+    for (let d = 0; d < dims; d++) {
+      p += idx[d] * x.stride[d];
+      q += idx[d] * y.stride[d];
+    }
+    visit(p, q);
+    for (let d = dims - 1; d >= 0; d--) {
+      if (++idx[d] < x.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
