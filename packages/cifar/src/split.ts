@@ -1,0 +1,31 @@
+import { type CifarSplit, selectImages } from "./parse.js";
+import { SeededRng } from "./rng.js";
+
+export interface SplitOptions {
+  /** Seed of the split's own permutation, independent of any run seed (default 42). */
+  seed?: number;
+  /** Images moved to validation (default 5,000). */
+  validationSize?: number;
+}
+
+/**
+ * Split the official training set into train + validation by a seeded permutation: p = SeededRng(seed)
+ * .permutation(N); validation = images p[0 .. v), train = the rest. Both keep the original file order
+ * (indices sorted ascending), so the split only decides membership; shuffling is the loader's job.
+ */
+export function splitTrainValidation(
+  train: CifarSplit,
+  options: SplitOptions = {},
+): { train: CifarSplit; validation: CifarSplit } {
+  const seed = options.seed ?? 42;
+  const validationSize = options.validationSize ?? 5000;
+  if (!(Number.isInteger(validationSize) && validationSize >= 0 && validationSize <= train.count)) {
+    throw new RangeError(
+      `splitTrainValidation: validationSize must be an integer in [0, ${train.count}], got ${validationSize}`,
+    );
+  }
+  const permutation = new SeededRng(seed).permutation(train.count);
+  const validationIdx = permutation.slice(0, validationSize).sort();
+  const trainIdx = permutation.slice(validationSize).sort();
+  return { train: selectImages(train, trainIdx), validation: selectImages(train, validationIdx) };
+}
