@@ -1,2 +1,10 @@
-/** @nabla/tfjs — public API (filled in by its issue). */
-export const packageName = "@nabla/tfjs";
+/** @nabla/tfjs — the homework MLP in TensorFlow.js (autograd), an independent cross-check of @nabla/nn. */
+export { type TfjsBackendInfo, type TfjsBackendName, useBackend, wasmBinaryDir } from "./backend.js";
+export { TfjsMlpError } from "./errors.js";
+export {
+  createTfjsMlp,
+  type TfjsLayerWeights,
+  type TfjsMlp,
+  type TfjsMlpOptions,
+  validateLayers,
+} from "./mlp.js";

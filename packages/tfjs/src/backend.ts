@@ -1,0 +1,67 @@
+/**
+ * TF.js setup for Node: tfjs-core + the wasm (SIMD) backend, falling back to the cpu backend.
+ *
+ * `@tensorflow/tfjs` is imported for its side effect only: tfjs-core's Node bundle ships no gradient
+ * functions (autograd fails with "gradient function not found for Mean"); the union package registers
+ * all of them in TF.js's global gradient registry. `@tensorflow/tfjs-node` cannot be installed here.
+ */
+import "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-cpu";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import * as tf from "@tensorflow/tfjs-core";
+
+export type TfjsBackendName = "wasm" | "cpu";
+
+export interface TfjsBackendInfo {
+  /** The backend actually in use. */
+  backendName: TfjsBackendName;
+  /** Whether the wasm backend runs its SIMD build (false on cpu). */
+  simd: boolean;
+  /** Why the requested backend could not be used (null when it was). */
+  fallbackReason: string | null;
+}
+
+let wasmPathsSet = false;
+let wasmFailure: string | null = null;
+
+/** Directory holding tfjs-backend-wasm's .wasm binaries (the Node build does not find them on its own). */
+export function wasmBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  return `${path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"))}/dist/`;
+}
+
+async function tryWasm(): Promise<string | null> {
+  if (wasmFailure !== null) return wasmFailure;
+  try {
+    if (!wasmPathsSet) {
+      setWasmPaths(wasmBinaryDir());
+      wasmPathsSet = true;
+    }
+    const ok = await tf.setBackend("wasm");
+    if (!ok) wasmFailure = "tf.setBackend('wasm') returned false (wasm backend failed to initialise)";
+  } catch (error) {
+    wasmFailure = `wasm backend failed to initialise: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return wasmFailure;
+}
+
+/**
+ * Makes `requested` the active TF.js backend; "wasm" falls back to "cpu" and records why.
+ * TF.js has one global active backend, so a model is tied to the backend active when it was created.
+ */
+export async function useBackend(requested: TfjsBackendName = "wasm"): Promise<TfjsBackendInfo> {
+  let fallbackReason: string | null = null;
+  if (requested === "wasm") {
+    fallbackReason = await tryWasm();
+  }
+  if (requested === "cpu" || fallbackReason !== null) {
+    const ok = await tf.setBackend("cpu");
+    if (!ok) throw new Error("@nabla/tfjs: neither the wasm nor the cpu TF.js backend could be initialised");
+  }
+  await tf.ready();
+  const backendName = tf.getBackend() as TfjsBackendName;
+  const simd = backendName === "wasm" && (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
+  return { backendName, simd, fallbackReason };
+}
