@@ -1,0 +1,146 @@
+import {
+  OptimError,
+  requireBoolean,
+  requireInClosed,
+  requireInHalfOpen,
+  requireNonNegative,
+} from "./errors.js";
+import { Optimizer, type OptimizerStateBase } from "./optimizer.js";
+import { decodeArray, encodeArray, type FloatArray, type JsonNumber, type ParamLike } from "./params.js";
+
+export interface SGDOptions {
+  lr: number;
+  /** In [0, 1) (torch itself accepts any momentum >= 0; this package rejects >= 1, which never converges). */
+  momentum?: number;
+  /** In [0, 1] (torch does not check it). */
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+export interface SGDStateDict extends OptimizerStateBase {
+  type: "SGD";
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  state: Record<string, { momentumBuffer: JsonNumber[] }>;
+}
+
+interface SGDHyper {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+function checkSGDHyper(owner: string, o: Partial<SGDHyper>, prefix: string): SGDHyper {
+  const momentum = requireInHalfOpen(owner, `${prefix}momentum`, o.momentum ?? 0, 0, 1);
+  const dampening = requireInClosed(owner, `${prefix}dampening`, o.dampening ?? 0, 0, 1);
+  const nesterov = requireBoolean(owner, `${prefix}nesterov`, o.nesterov ?? false);
+  const weightDecay = requireNonNegative(owner, `${prefix}weightDecay`, o.weightDecay ?? 0);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new OptimError(
+      owner,
+      `${prefix}nesterov`,
+      "used with momentum > 0 and dampening = 0 (Nesterov momentum requires a momentum and zero dampening)",
+      `momentum=${momentum}, dampening=${dampening}`,
+    );
+  }
+  return { momentum, dampening, nesterov, weightDecay };
+}
+
+/**
+ * torch.optim.SGD (1.13, single-tensor path), per element with d = grad:
+ *   d = d + weightDecay * p                                  (if weightDecay != 0)
+ *   buf = d on the first step, else buf = momentum*buf + (1 - dampening)*d   (if momentum != 0)
+ *   d = nesterov ? d + momentum*buf : buf
+ *   p = p - lr * d
+ * The momentum buffer is allocated once, on the first step; step() itself allocates nothing.
+ */
+export class SGD extends Optimizer {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  private readonly buffers: (FloatArray | null)[];
+
+  constructor(params: ParamLike[], options: SGDOptions) {
+    if (options === null || typeof options !== "object")
+      throw new OptimError("SGD", "options", "an object", options);
+    super("SGD", params, options.lr);
+    const h = checkSGDHyper("SGD", options, "");
+    this.momentum = h.momentum;
+    this.dampening = h.dampening;
+    this.nesterov = h.nesterov;
+    this.weightDecay = h.weightDecay;
+    this.buffers = this.params.map(() => null);
+  }
+
+  step(): void {
+    const lr = this.lr;
+    const { momentum, dampening, nesterov, weightDecay } = this;
+    const params = this.params;
+    for (let k = 0; k < params.length; k++) {
+      const w = params[k].value;
+      const g = params[k].grad;
+      const n = w.length;
+      if (momentum === 0) {
+        for (let i = 0; i < n; i++) w[i] = w[i] + -lr * (g[i] + weightDecay * w[i]);
+        continue;
+      }
+      let buf = this.buffers[k];
+      if (buf === null) {
+        // torch: buf = clone(d_p) on the first step (no dampening applied)
+        buf = w instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+        this.buffers[k] = buf;
+        for (let i = 0; i < n; i++) buf[i] = g[i] + weightDecay * w[i];
+      } else {
+        const keep = 1 - dampening;
+        for (let i = 0; i < n; i++) buf[i] = buf[i] * momentum + keep * (g[i] + weightDecay * w[i]);
+      }
+      if (nesterov) {
+        for (let i = 0; i < n; i++) w[i] = w[i] + -lr * (g[i] + weightDecay * w[i] + momentum * buf[i]);
+      } else {
+        for (let i = 0; i < n; i++) w[i] = w[i] + -lr * buf[i];
+      }
+    }
+  }
+
+  stateDict(): SGDStateDict {
+    const state: Record<string, { momentumBuffer: JsonNumber[] }> = {};
+    this.params.forEach((p, k) => {
+      const buf = this.buffers[k];
+      if (buf !== null) state[p.name] = { momentumBuffer: encodeArray(buf) };
+    });
+    return {
+      type: "SGD",
+      lr: this.lr,
+      initialLr: this.initialLr ?? null,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      nesterov: this.nesterov,
+      weightDecay: this.weightDecay,
+      state,
+    };
+  }
+
+  loadStateDict(stateDict: unknown): void {
+    const s = this.checkStateHeader(stateDict);
+    const h = checkSGDHyper(this.owner, s as Partial<SGDHyper>, "stateDict.");
+    const perParam = s.state as Record<string, unknown>;
+    const buffers = this.params.map((p) => {
+      const entry = perParam[p.name] as { momentumBuffer?: unknown } | undefined;
+      if (entry === undefined) return null;
+      const field = `stateDict.state[${JSON.stringify(p.name)}].momentumBuffer`;
+      if (entry === null || typeof entry !== "object")
+        throw new OptimError(this.owner, field, "present", entry);
+      return decodeArray(this.owner, field, entry.momentumBuffer, p.value);
+    });
+    this.restoreHeader(s);
+    Object.assign(this, h);
+    buffers.forEach((b, k) => {
+      this.buffers[k] = b;
+    });
+  }
+}
