@@ -1,0 +1,23 @@
+/** Base class for every error @nabla/report throws: the message is one line a user can act on. */
+export class ReportError extends Error {
+  override name = "ReportError";
+}
+
+/** A template failed: a missing variable, a helper given bad input, TeX that KaTeX rejects, bad syntax. */
+export class TemplateError extends ReportError {
+  override name = "TemplateError";
+  constructor(
+    message: string,
+    /** Template file (relative to the template folder) in which the error happened. */
+    readonly templateFile: string,
+    /** The variable path that was missing, when that was the problem. */
+    readonly variable?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** No Chromium/Chrome was found to print the PDF. */
+export class BrowserNotFoundError extends ReportError {
+  override name = "BrowserNotFoundError";
+}
