@@ -1,0 +1,12 @@
+/**
+ * Every error thrown by @nabla/nn on bad input. The message is one line naming the
+ * module/function and the field, and says what was expected.
+ */
+export class NnError extends Error {
+  override name = "NnError";
+}
+
+/** Throws an NnError with `where: message` unless `condition` holds. */
+export function check(condition: boolean, where: string, message: string): asserts condition {
+  if (!condition) throw new NnError(`${where}: ${message}`);
+}

@@ -1,0 +1,119 @@
+/** Fully connected layer Y = X Wᵀ + b with W of shape out×in (the PyTorch layout). */
+import { add, addRowVector, type DType, gemm, type Rng, sumAxis0, type Tensor, zeros } from "@nabla/ndarray";
+import { check, NnError } from "./errors.js";
+import type { Module, Parameter } from "./module.js";
+import { BufferCache, expect2d, expectDtype, expectSameShape } from "./tensors.js";
+
+/**
+ * Weight initialisation.
+ * - "kaiming": N(0, 2/in), i.e. std √(2/in) — He et al. for layers fed by a ReLU.
+ * - "kaiming-input": N(0, 1/in), std √(1/in) — for the first layer, whose input is
+ *   not a ReLU output, so no factor 2 is needed to keep the variance.
+ * Biases always start at zero.
+ */
+export type LinearInit = "kaiming" | "kaiming-input";
+
+export interface LinearOptions {
+  /** Source of the initial weights: `weight` is filled row-major with `rng.fillNormal`. */
+  rng: Rng;
+  /** Storage type of parameters and buffers; inputs must match. Default "float32". */
+  dtype?: DType;
+  init?: LinearInit;
+  /** When false, `backward` skips dX = dY·W and returns null (for a first layer). Default true. */
+  computeInputGrad?: boolean;
+}
+
+/** Standard deviation of the initial weights for a layer with `inDim` inputs. */
+export function initStd(inDim: number, init: LinearInit): number {
+  return Math.sqrt((init === "kaiming" ? 2 : 1) / inDim);
+}
+
+interface LinearBuffers {
+  y: Tensor;
+  dx: Tensor | null;
+}
+
+export class Linear implements Module {
+  readonly inDim: number;
+  readonly outDim: number;
+  readonly dtype: DType;
+  readonly computeInputGrad: boolean;
+  /** out×in, contiguous. */
+  readonly weight: Tensor;
+  /** length out, contiguous. */
+  readonly bias: Tensor;
+  readonly weightGrad: Tensor;
+  readonly biasGrad: Tensor;
+
+  private readonly params: Parameter[];
+  private readonly biasScratch: Tensor;
+  private readonly buffers: BufferCache<LinearBuffers>;
+  private input: Tensor | null = null;
+  private output: Tensor | null = null;
+
+  constructor(inDim: number, outDim: number, opts: LinearOptions) {
+    check(Number.isInteger(inDim) && inDim >= 1, "Linear", `inDim must be a positive integer, got ${inDim}`);
+    check(
+      Number.isInteger(outDim) && outDim >= 1,
+      "Linear",
+      `outDim must be a positive integer, got ${outDim}`,
+    );
+    check(opts?.rng !== undefined, "Linear", "opts.rng (an Rng from @nabla/ndarray) is required");
+    const init = opts.init ?? "kaiming";
+    check(init === "kaiming" || init === "kaiming-input", "Linear", `unknown init "${init}"`);
+    this.inDim = inDim;
+    this.outDim = outDim;
+    this.dtype = opts.dtype ?? "float32";
+    this.computeInputGrad = opts.computeInputGrad ?? true;
+    this.weight = zeros([outDim, inDim], this.dtype);
+    this.bias = zeros([outDim], this.dtype);
+    this.weightGrad = zeros([outDim, inDim], this.dtype);
+    this.biasGrad = zeros([outDim], this.dtype);
+    this.biasScratch = zeros([outDim], this.dtype);
+    opts.rng.fillNormal(this.weight, 0, initStd(inDim, init));
+    this.params = [
+      { name: "weight", value: this.weight, grad: this.weightGrad },
+      { name: "bias", value: this.bias, grad: this.biasGrad },
+    ];
+    const computeDx = this.computeInputGrad;
+    this.buffers = new BufferCache((rows, _cols, dtype) => ({
+      y: zeros([rows, outDim], dtype),
+      dx: computeDx ? zeros([rows, inDim], dtype) : null,
+    }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const rows = expect2d(x, "Linear.forward: input", this.inDim);
+    expectDtype(x, this.dtype, "Linear.forward: input");
+    const { y } = this.buffers.get(rows, this.inDim, this.dtype);
+    gemm(false, true, 1, x, this.weight, 0, y); // Y = X Wᵀ
+    addRowVector(y, y, this.bias); //            + b (broadcast over rows)
+    this.input = x;
+    this.output = y;
+    return y;
+  }
+
+  backward(dY: Tensor): Tensor | null {
+    const x = this.input;
+    const y = this.output;
+    if (x === null || y === null) throw new NnError("Linear.backward: called before forward");
+    expectSameShape(dY, y, "Linear.backward", "dY");
+    expectDtype(dY, this.dtype, "Linear.backward: dY");
+    gemm(true, false, 1, dY, x, 1, this.weightGrad); // dW += dYᵀ X
+    sumAxis0(this.biasScratch, dY); //                  db += 1ᵀ dY (column sums)
+    add(this.biasGrad, this.biasGrad, this.biasScratch);
+    if (!this.computeInputGrad) return null;
+    const { dx } = this.buffers.get(x.shape[0], this.inDim, this.dtype);
+    gemm(false, false, 1, dY, this.weight, 0, dx as Tensor); // dX = dY W
+    return dx;
+  }
+
+  parameters(): Parameter[] {
+    return this.params;
+  }
+
+  zeroGrad(): void {
+    this.weightGrad.data.fill(0);
+    this.biasGrad.data.fill(0);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Small tensor helpers shared by the modules: dtype detection, shape checks and the
+ * per-shape buffer cache that lets a training step run without allocating.
+ */
+import { type DType, type Tensor, zeros } from "@nabla/ndarray";
+import { check, NnError } from "./errors.js";
+
+/** The dtype of a tensor's storage; throws for anything but Float32Array/Float64Array. */
+export function dtypeOf(t: Tensor, where: string): DType {
+  if (t.data instanceof Float32Array) return "float32";
+  if (t.data instanceof Float64Array) return "float64";
+  throw new NnError(`${where}: expected a Float32Array or Float64Array tensor`);
+}
+
+/** Asserts `t` is a 2-D [rows, cols] tensor (cols checked when given) and returns its row count. */
+export function expect2d(t: Tensor, where: string, cols?: number): number {
+  check(t.shape.length === 2, where, `expected a 2-D [batch, features] tensor, got shape [${t.shape}]`);
+  check(t.shape[0] >= 1, where, `expected at least one row, got shape [${t.shape}]`);
+  if (cols !== undefined) {
+    check(t.shape[1] === cols, where, `expected ${cols} columns, got shape [${t.shape}]`);
+  }
+  return t.shape[0];
+}
+
+/** Asserts `t` has the given dtype. */
+export function expectDtype(t: Tensor, dtype: DType, where: string): void {
+  const actual = dtypeOf(t, where);
+  check(actual === dtype, where, `expected a ${dtype} tensor, got ${actual}`);
+}
+
+/** Asserts two tensors have the same shape. */
+export function expectSameShape(a: Tensor, b: Tensor, where: string, what: string): void {
+  const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+  check(same, where, `${what} must have shape [${b.shape}], got [${a.shape}]`);
+}
+
+/**
+ * Buffers keyed by (rows, cols, dtype). Training uses one batch size (plus possibly a
+ * smaller last evaluation batch), so a handful of entries cover every call; the most
+ * recent entry is checked first, so the steady state is a few integer comparisons and
+ * no allocation. Old entries are evicted beyond `capacity` so odd batch sizes cannot
+ * grow memory without bound.
+ */
+export class BufferCache<B> {
+  private entries: { rows: number; cols: number; dtype: DType; buffers: B }[] = [];
+
+  constructor(
+    private readonly create: (rows: number, cols: number, dtype: DType) => B,
+    private readonly capacity = 4,
+  ) {}
+
+  get(rows: number, cols: number, dtype: DType): B {
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.rows === rows && e.cols === cols && e.dtype === dtype) {
+        if (i !== 0) {
+          // Move to the front so the common case is found on the first comparison.
+          entries.splice(i, 1);
+          entries.unshift(e);
+        }
+        return e.buffers;
+      }
+    }
+    const buffers = this.create(rows, cols, dtype);
+    entries.unshift({ rows, cols, dtype, buffers });
+    if (entries.length > this.capacity) entries.pop();
+    return buffers;
+  }
+
+  /** Number of cached shapes (for tests). */
+  get size(): number {
+    return this.entries.length;
+  }
+}
+
+/** A zero-filled 2-D tensor. */
+export function zeros2d(rows: number, cols: number, dtype: DType): Tensor {
+  return zeros([rows, cols], dtype);
+}
