@@ -15,9 +15,10 @@ export class CifarDataError extends Error {
 
 /** Short one-line text of any thrown value. */
 export function describeError(error: unknown): string {
+  if (error instanceof CifarDataError) return error.message;
   if (error instanceof Error) {
     const cause = error.cause as { code?: string; message?: string } | undefined;
-    const detail = cause?.code ?? cause?.message;
+    const detail = typeof cause?.code === "string" ? cause.code : cause?.message;
     const text = detail && !error.message.includes(detail) ? `${error.message} (${detail})` : error.message;
     return text.replace(/\s*\n\s*/g, " ");
   }
