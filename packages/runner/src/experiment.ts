@@ -1,0 +1,127 @@
+import { gemmKernelInfo } from "@nabla/ndarray";
+import { evalLoader, loadExperimentData, trainLoader } from "./data.js";
+import { CancelledError } from "./errors.js";
+import { cacheKey, describeEnvironment } from "./fingerprint.js";
+import { buildNablaMlp, nablaModel, optimParams, type TrainableModel, tfjsModel } from "./models.js";
+import { buildOptimizer, buildScheduler } from "./optimizers.js";
+import {
+  RESULTS_SCHEMA_VERSION,
+  type Results,
+  resultsPath,
+  tryLoadResults,
+  writeResults,
+} from "./results.js";
+import { type ExperimentSpec, parseSpec } from "./spec.js";
+import { type ProgressListener, trainLoop } from "./train.js";
+
+export interface RunOptions {
+  /** Folder of the results files (`<name>.json`). */
+  resultsDir: string;
+  /** Rerun even if a results file with the same cache key exists. */
+  force?: boolean;
+  /** Aborting stops the run at the next step; nothing is written and CancelledError is thrown. */
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+export interface RunOutcome {
+  results: Results;
+  file: string;
+  /** True when the results came from the cache (nothing was trained). */
+  cached: boolean;
+}
+
+/** Where the results of a spec would be, and whether they are already up to date. */
+export function cachedResults(
+  spec: ExperimentSpec,
+  resultsDir: string,
+): { file: string; key: string; results?: Results } {
+  const key = cacheKey(spec, gemmKernelInfo().kernel);
+  const file = resultsPath(resultsDir, spec.name);
+  const previous = tryLoadResults(file);
+  return { file, key, results: previous?.cacheKey === key ? previous : undefined };
+}
+
+/**
+ * Runs one experiment (or reuses its cached results) and writes `<resultsDir>/<name>.json` atomically.
+ * `specInput` is validated with parseSpec (SpecError on bad input). A diverged run is a result (status
+ * "diverged"), not an error.
+ */
+export async function runExperiment(specInput: unknown, options: RunOptions): Promise<RunOutcome> {
+  const spec = parseSpec(specInput);
+  const { onProgress, signal } = options;
+  const started = performance.now();
+  const { file, key, results: cached } = cachedResults(spec, options.resultsDir);
+  if (cached !== undefined && options.force !== true) {
+    onProgress?.({
+      type: "done",
+      name: spec.name,
+      status: cached.status,
+      testAccuracy: cached.metrics.testAccuracy,
+      bestEpoch: cached.metrics.bestEpoch,
+      cached: true,
+      file,
+      seconds: (performance.now() - started) / 1000,
+    });
+    return { results: cached, file, cached: true };
+  }
+  if (signal?.aborted) throw new CancelledError(`${spec.name}: cancelled`);
+
+  const startedAt = new Date().toISOString();
+  const data = await loadExperimentData(spec, (e) =>
+    onProgress?.({ type: "data", name: spec.name, message: `cifar-10 ${e.phase}: ${e.message}` }),
+  );
+  const mlp = buildNablaMlp(spec);
+  const optimizer = buildOptimizer(spec, optimParams(mlp));
+  const scheduler = buildScheduler(spec, optimizer);
+  // For mlp-tfjs the nabla optimizer is never stepped: it only carries the lr the scheduler sets.
+  const model: TrainableModel =
+    spec.model.kind === "mlp" ? nablaModel(mlp, () => optimizer.step()) : await tfjsModel(spec, mlp);
+  try {
+    const setupSeconds = (performance.now() - started) / 1000;
+    const outcome = await trainLoop({
+      name: spec.name,
+      epochs: spec.epochs,
+      model,
+      train: trainLoader(spec, data.train),
+      validation: evalLoader(spec, data.validation),
+      test: evalLoader(spec, data.test),
+      currentLr: () => optimizer.lr,
+      endEpoch: () => scheduler?.step(),
+      signal,
+      onProgress,
+    });
+    const results: Results = {
+      schemaVersion: RESULTS_SCHEMA_VERSION,
+      name: spec.name,
+      cacheKey: key,
+      spec,
+      environment: describeEnvironment(spec, gemmKernelInfo(), model.backendName),
+      status: outcome.status,
+      metrics: outcome.metrics,
+      timings: {
+        startedAt,
+        setupSeconds,
+        epochSeconds: outcome.epochSeconds,
+        testSeconds: outcome.testSeconds,
+        totalSeconds: (performance.now() - started) / 1000,
+      },
+    };
+    // Last chance to honour a Ctrl-C that arrived during the test evaluation; the write itself is atomic.
+    if (signal?.aborted) throw new CancelledError(`${spec.name}: cancelled`);
+    writeResults(file, results);
+    onProgress?.({
+      type: "done",
+      name: spec.name,
+      status: results.status,
+      testAccuracy: results.metrics.testAccuracy,
+      bestEpoch: results.metrics.bestEpoch,
+      cached: false,
+      file,
+      seconds: results.timings.totalSeconds,
+    });
+    return { results, file, cached: false };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,101 @@
+import type { ProgressEvent, ProgressListener } from "./train.js";
+
+export interface ProgressRenderer {
+  listener: ProgressListener;
+  /** Removes the live bars (call before printing anything else, and at the end). */
+  clear(): void;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+function bar(fraction: number, width: number): string {
+  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
+  return `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+}
+
+const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(2)}%`);
+
+/** One permanent line per epoch / result; the same text on a terminal and in a log. */
+export function describeEvent(event: ProgressEvent): string | undefined {
+  switch (event.type) {
+    case "data":
+      return `${event.name}: ${event.message}`;
+    case "epoch":
+      return (
+        `${event.name}: epoch ${event.epoch}/${event.epochs}  train loss ${event.trainLoss.toFixed(4)}  ` +
+        `val acc ${pct(event.valAccuracy)}  val loss ${event.valLoss.toFixed(4)}  lr ${event.lr}  ` +
+        `${event.seconds.toFixed(1)} s`
+      );
+    case "diverged":
+      return `${event.name}: diverged in epoch ${event.epoch} (NaN/Inf loss)`;
+    case "done": {
+      const how = event.cached ? "cached" : `${event.seconds.toFixed(1)} s`;
+      const best = event.bestEpoch === null ? "" : ` (best val epoch ${event.bestEpoch})`;
+      return `${event.name}: ${event.status}, test acc ${pct(event.testAccuracy)}${best}, ${how} -> ${event.file}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Renders progress on `stream`. On a TTY: a live bar per running experiment (epoch, batches, running loss,
+ * ETA of the epoch), redrawn at most 10 times a second, with permanent lines printed above the bars.
+ * Otherwise (CI, a log file): only the permanent lines.
+ */
+export function createProgressRenderer(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+): ProgressRenderer {
+  const tty = stream.isTTY === true;
+  const bars = new Map<string, string>();
+  let drawn = 0;
+  let lastDraw = 0;
+
+  const erase = () => {
+    if (drawn > 0) stream.write(`\x1b[${drawn}A\r\x1b[J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    const width = Math.max(40, (stream.columns ?? 100) - 1);
+    for (const line of bars.values()) stream.write(`${line.slice(0, width)}\x1b[K\n`);
+    drawn = bars.size;
+    lastDraw = performance.now();
+  };
+
+  const listener: ProgressListener = (event) => {
+    if (event.type === "step") {
+      if (!tty) return;
+      const perStep = event.epochElapsedSeconds / event.step;
+      const eta = perStep * (event.stepsPerEpoch - event.step);
+      bars.set(
+        event.name,
+        `${event.name} epoch ${event.epoch}/${event.epochs} ${bar(event.step / event.stepsPerEpoch, 24)} ` +
+          `${event.step}/${event.stepsPerEpoch} loss ${event.loss.toFixed(4)} ETA ${formatDuration(eta)}`,
+      );
+      if (performance.now() - lastDraw < 100 && event.step !== event.stepsPerEpoch) return;
+      erase();
+      draw();
+      return;
+    }
+    if (event.type === "done" || event.type === "diverged") bars.delete(event.name);
+    const line = describeEvent(event);
+    if (line === undefined) return;
+    if (tty) erase();
+    stream.write(`${line}\n`);
+    if (tty) draw();
+  };
+  return {
+    listener,
+    clear() {
+      if (tty) erase();
+      bars.clear();
+    },
+  };
+}

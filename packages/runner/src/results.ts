@@ -1,0 +1,166 @@
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { ResultsError } from "./errors.js";
+import { experimentSpecSchema } from "./spec.js";
+
+/** Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+const finite = z.number().finite();
+const fraction = z.number().min(0).max(1);
+const epochNumber = z.number().int().positive();
+
+export const environmentSchema = z.strictObject({
+  node: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  cpu: z.string(),
+  /** The GEMM kernel @nabla/ndarray used (gemmKernelInfo()). */
+  gemm: z.strictObject({ kernel: z.string(), simd: z.boolean(), threads: z.number().int().nonnegative() }),
+  /** Versions of the packages that shape results. */
+  packages: z.record(z.string(), z.string()),
+  /** For mlp-tfjs: the TF.js backend actually used (wasm, or cpu after a fallback). */
+  tfjsBackend: z.string().optional(),
+});
+export type Environment = z.output<typeof environmentSchema>;
+
+/** Everything measured; arrays indexed by epoch (entry 0 is epoch 1). Epoch numbers are 1-based. */
+export const metricsSchema = z.strictObject({
+  /** Mean training loss of each completed epoch (mean over its batches). */
+  trainLoss: z.array(finite),
+  /**
+   * The training loss curve per step: entry i is the mean loss of steps [i*stride, (i+1)*stride) over the
+   * whole run (stride 1, i.e. every step, unless the run has more than MAX_CURVE_POINTS steps).
+   * A diverged run's last entry may be null (a NaN/Inf loss).
+   */
+  trainLossPerStep: z.array(finite.nullable()),
+  trainLossPerStepStride: z.number().int().positive(),
+  stepsPerEpoch: z.number().int().positive(),
+  valAccuracy: z.array(fraction),
+  valLoss: z.array(finite),
+  /** The learning rate used during each epoch (a scheduler changes it between epochs). */
+  lr: z.array(finite),
+  /** Test accuracy and loss of the parameters of the best validation epoch (null if no epoch completed). */
+  testAccuracy: fraction.nullable(),
+  testLoss: finite.nullable(),
+  bestEpoch: epochNumber.nullable(),
+  /** Test accuracy and loss of the parameters after the last completed epoch. */
+  lastTestAccuracy: fraction.nullable(),
+  lastTestLoss: finite.nullable(),
+  /** Set when the loss became NaN/Inf: the epoch it happened in (its metrics are not recorded). */
+  divergedAtEpoch: epochNumber.optional(),
+});
+export type Metrics = z.output<typeof metricsSchema>;
+
+export const timingsSchema = z.strictObject({
+  startedAt: z.string(),
+  /** Loading (and for CIFAR-10, verifying) the data and building the model. */
+  setupSeconds: z.number().nonnegative(),
+  /** Wall time of each completed epoch: training steps plus validation. */
+  epochSeconds: z.array(z.number().nonnegative()),
+  /** Final test evaluation(s). */
+  testSeconds: z.number().nonnegative(),
+  totalSeconds: z.number().nonnegative(),
+});
+export type Timings = z.output<typeof timingsSchema>;
+
+export const resultsSchema = z.strictObject({
+  schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+  name: z.string(),
+  /** sha-256 of the resolved spec (minus name, description and data.dir) and of what shapes results. */
+  cacheKey: z.string().regex(/^[0-9a-f]{64}$/),
+  spec: experimentSpecSchema,
+  environment: environmentSchema,
+  status: z.enum(["ok", "diverged"]),
+  metrics: metricsSchema,
+  timings: timingsSchema,
+});
+export type Results = z.output<typeof resultsSchema>;
+
+/** Where an experiment's results live. */
+export function resultsPath(resultsDir: string, name: string): string {
+  return join(resultsDir, `${name}.json`);
+}
+
+/**
+ * Writes a file atomically: a uniquely named temp file in the same folder, flushed, then renamed over the
+ * target. A crash or Ctrl-C leaves either the old file or the new one, never half of one; the temp file is
+ * removed if anything fails.
+ */
+export function writeFileAtomic(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = join(dirname(file), `.${randomBytes(6).toString("hex")}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temp, "w");
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Serialises results deterministically (key order as built, 2-space indent, trailing newline). */
+export function serializeResults(results: Results): string {
+  return `${JSON.stringify(results, null, 2)}\n`;
+}
+
+export function writeResults(file: string, results: Results): void {
+  const checked = resultsSchema.safeParse(results);
+  // Writing an invalid file would poison the cache; this is a bug, not a user error.
+  if (!checked.success)
+    throw new Error(`internal: results for ${results.name} do not validate: ${checked.error.message}`);
+  writeFileAtomic(file, serializeResults(results));
+}
+
+/** Reads and validates a results file; throws ResultsError naming the file and the first bad field. */
+export function loadResults(file: string): Results {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ResultsError(
+      `${file}: cannot read results (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ResultsError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = resultsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map(String).join(".") || "(root)";
+    throw new ResultsError(
+      `${file}: ${path}: ${issue.message} (results schema version ${RESULTS_SCHEMA_VERSION})`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads results if the file exists and validates, else returns undefined (used by the cache). */
+export function tryLoadResults(file: string): Results | undefined {
+  try {
+    return loadResults(file);
+  } catch {
+    return undefined;
+  }
+}

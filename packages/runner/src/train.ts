@@ -1,0 +1,233 @@
+import type { BatchLoader } from "@nabla/cifar";
+import { CancelledError } from "./errors.js";
+import type { TrainableModel } from "./models.js";
+import type { Metrics } from "./results.js";
+
+/** Progress of one experiment, for a progress bar or a log. Epochs are 1-based. */
+export type ProgressEvent =
+  | { type: "data"; name: string; message: string }
+  | { type: "start"; name: string; epochs: number; stepsPerEpoch: number }
+  | {
+      type: "step";
+      name: string;
+      epoch: number;
+      epochs: number;
+      step: number;
+      stepsPerEpoch: number;
+      /** Mean loss of this epoch's steps so far. */
+      loss: number;
+      epochElapsedSeconds: number;
+    }
+  | {
+      type: "epoch";
+      name: string;
+      epoch: number;
+      epochs: number;
+      trainLoss: number;
+      valAccuracy: number;
+      valLoss: number;
+      lr: number;
+      seconds: number;
+    }
+  | { type: "diverged"; name: string; epoch: number }
+  | {
+      type: "done";
+      name: string;
+      status: "ok" | "diverged";
+      testAccuracy: number | null;
+      bestEpoch: number | null;
+      cached: boolean;
+      file: string;
+      seconds: number;
+    };
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** Above this many steps the per-step curve is averaged over windows so a results file stays small. */
+export const MAX_CURVE_POINTS = 5000;
+
+export interface TrainOptions {
+  name: string;
+  epochs: number;
+  model: TrainableModel;
+  train: BatchLoader;
+  validation: BatchLoader;
+  test: BatchLoader;
+  /** The learning rate for the coming epoch (read before it starts). */
+  currentLr: () => number;
+  /** Called after every epoch (the scheduler step). */
+  endEpoch: () => void;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+export interface TrainOutcome {
+  status: "ok" | "diverged";
+  metrics: Metrics;
+  epochSeconds: number[];
+  testSeconds: number;
+}
+
+/** How often the loop yields to the event loop (signals, worker messages, progress output), in ms. */
+const YIELD_MS = 50;
+const STEP_EVENT_MS = 100;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function evaluate(
+  model: TrainableModel,
+  loader: BatchLoader,
+): Promise<{ accuracy: number; loss: number }> {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const batch of loader.epoch(0)) {
+    const r = model.evaluate(batch.x, batch.y, batch.size);
+    lossSum += r.lossSum;
+    correct += r.correct;
+    count += batch.size;
+  }
+  return { accuracy: correct / count, loss: lossSum / count };
+}
+
+/** Averages a per-step curve over windows of `stride` steps (a NaN/Inf window becomes null). */
+function downsample(losses: number[], stride: number): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (let i = 0; i < losses.length; i += stride) {
+    let sum = 0;
+    const end = Math.min(losses.length, i + stride);
+    for (let j = i; j < end; j++) sum += losses[j];
+    const mean = sum / (end - i);
+    out.push(Number.isFinite(mean) ? mean : null);
+  }
+  return out;
+}
+
+function finiteOrNull(x: number | undefined): number | null {
+  return x !== undefined && Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The training loop: per epoch, shuffled train batches (one optimizer step each), then validation.
+ * Keeps a copy of the parameters of the best validation accuracy (the first epoch reaching it) and evaluates
+ * the test set with them and with the last epoch's parameters. A NaN/Inf train or validation loss ends the
+ * run with status "diverged" — a result, not an exception. An aborted signal throws CancelledError.
+ */
+export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
+  const { name, epochs, model, signal, onProgress } = opts;
+  const stepsPerEpoch = opts.train.batchesPerEpoch;
+  const totalSteps = stepsPerEpoch * epochs;
+  const stride = Math.max(1, Math.ceil(totalSteps / MAX_CURVE_POINTS));
+  const stepLosses: number[] = [];
+  const trainLoss: number[] = [];
+  const valAccuracy: number[] = [];
+  const valLoss: number[] = [];
+  const lrs: number[] = [];
+  const epochSeconds: number[] = [];
+  let best: { epoch: number; accuracy: number; params: Float32Array[] } | undefined;
+  let divergedAtEpoch: number | undefined;
+  let lastYield = performance.now();
+
+  const checkpoint = async () => {
+    const now = performance.now();
+    if (now - lastYield < YIELD_MS) return;
+    await yieldToEventLoop();
+    lastYield = performance.now();
+    if (signal?.aborted) throw new CancelledError(`${name}: cancelled`);
+  };
+
+  onProgress?.({ type: "start", name, epochs, stepsPerEpoch });
+  for (let epoch = 1; epoch <= epochs && divergedAtEpoch === undefined; epoch++) {
+    if (signal?.aborted) throw new CancelledError(`${name}: cancelled`);
+    const lr = opts.currentLr();
+    const started = performance.now();
+    let lastEvent = started;
+    let sum = 0;
+    let step = 0;
+    for (const batch of opts.train.epoch(epoch - 1)) {
+      const loss = opts.model.trainStep(batch.x, batch.y, batch.size, lr);
+      stepLosses.push(loss);
+      step++;
+      if (!Number.isFinite(loss)) {
+        divergedAtEpoch = epoch;
+        break;
+      }
+      sum += loss;
+      const now = performance.now();
+      if (onProgress !== undefined && (now - lastEvent >= STEP_EVENT_MS || step === stepsPerEpoch)) {
+        lastEvent = now;
+        onProgress({
+          type: "step",
+          name,
+          epoch,
+          epochs,
+          step,
+          stepsPerEpoch,
+          loss: sum / step,
+          epochElapsedSeconds: (now - started) / 1000,
+        });
+      }
+      await checkpoint();
+    }
+    if (divergedAtEpoch !== undefined) break;
+    const val = await evaluate(model, opts.validation);
+    if (!Number.isFinite(val.loss)) {
+      divergedAtEpoch = epoch;
+      break;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    trainLoss.push(sum / step);
+    valAccuracy.push(val.accuracy);
+    valLoss.push(val.loss);
+    lrs.push(lr);
+    epochSeconds.push(seconds);
+    if (best === undefined || val.accuracy > best.accuracy) {
+      best = { epoch, accuracy: val.accuracy, params: await model.snapshot() };
+    }
+    onProgress?.({
+      type: "epoch",
+      name,
+      epoch,
+      epochs,
+      trainLoss: sum / step,
+      valAccuracy: val.accuracy,
+      valLoss: val.loss,
+      lr,
+      seconds,
+    });
+    opts.endEpoch();
+  }
+  if (divergedAtEpoch !== undefined) onProgress?.({ type: "diverged", name, epoch: divergedAtEpoch });
+
+  const testStarted = performance.now();
+  let last: { accuracy: number; loss: number } | null = null;
+  let bestTest: { accuracy: number; loss: number } | null = null;
+  // After a divergence the current parameters are not the last epoch's (they are NaN): no "last" test.
+  if (divergedAtEpoch === undefined) last = await evaluate(model, opts.test);
+  if (best !== undefined) {
+    if (last !== null && best.epoch === trainLoss.length) {
+      bestTest = last;
+    } else {
+      await model.restore(best.params);
+      bestTest = await evaluate(model, opts.test);
+    }
+  }
+  const testSeconds = (performance.now() - testStarted) / 1000;
+
+  const metrics: Metrics = {
+    trainLoss,
+    trainLossPerStep: downsample(stepLosses, stride),
+    trainLossPerStepStride: stride,
+    stepsPerEpoch,
+    valAccuracy,
+    valLoss,
+    lr: lrs,
+    testAccuracy: bestTest?.accuracy ?? null,
+    testLoss: finiteOrNull(bestTest?.loss),
+    bestEpoch: best?.epoch ?? null,
+    lastTestAccuracy: last?.accuracy ?? null,
+    lastTestLoss: finiteOrNull(last?.loss),
+  };
+  if (divergedAtEpoch !== undefined) metrics.divergedAtEpoch = divergedAtEpoch;
+  return { status: divergedAtEpoch === undefined ? "ok" : "diverged", metrics, epochSeconds, testSeconds };
+}
