@@ -109,7 +109,9 @@ export abstract class LRScheduler implements Scheduler {
   }
 
   private apply(lr: number): void {
-    this.optimizer.lr = lr;
+    // Validated options make every schedule mathematically >= 0, but the recursive forms can round to a tiny
+    // negative value (LinearLR decaying to endFactor 0 gives -8.9e-24 where torch would pass that on); clamp it.
+    this.optimizer.lr = Math.max(0, lr);
     this.lastLrValue = [this.optimizer.lr];
   }
 }

@@ -91,18 +91,28 @@ export class SGD extends Optimizer {
       }
       let buf = this.buffers[k];
       if (buf === null) {
-        // torch: buf = clone(d_p) on the first step (no dampening applied)
+        // torch: buf = clone(d_p) on the first step (no dampening applied); allocated once, reused afterwards
         buf = w instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
         this.buffers[k] = buf;
         for (let i = 0; i < n; i++) buf[i] = g[i] + weightDecay * w[i];
-      } else {
-        const keep = 1 - dampening;
-        for (let i = 0; i < n; i++) buf[i] = buf[i] * momentum + keep * (g[i] + weightDecay * w[i]);
+        if (nesterov)
+          for (let i = 0; i < n; i++) w[i] = w[i] + -lr * (g[i] + weightDecay * w[i] + momentum * buf[i]);
+        else for (let i = 0; i < n; i++) w[i] = w[i] + -lr * buf[i];
+        continue;
       }
+      // One fused pass per element (buffer update, then parameter update), same arithmetic as torch's two ops
+      const keep = 1 - dampening;
       if (nesterov) {
-        for (let i = 0; i < n; i++) w[i] = w[i] + -lr * (g[i] + weightDecay * w[i] + momentum * buf[i]);
+        for (let i = 0; i < n; i++) {
+          const d = g[i] + weightDecay * w[i];
+          buf[i] = buf[i] * momentum + keep * d;
+          w[i] = w[i] + -lr * (d + momentum * buf[i]);
+        }
       } else {
-        for (let i = 0; i < n; i++) w[i] = w[i] + -lr * buf[i];
+        for (let i = 0; i < n; i++) {
+          buf[i] = buf[i] * momentum + keep * (g[i] + weightDecay * w[i]);
+          w[i] = w[i] + -lr * buf[i];
+        }
       }
     }
   }
