@@ -1,40 +1,96 @@
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
-import { gemmReference } from "./reference.js";
+import { gemmReference, gemmShape } from "./reference.js";
+import { WasmGemm } from "./wasm.js";
 
 export type GemmKernel = "auto" | "reference" | "wasm" | "parallel" | "native";
 
 export interface GemmKernelInfo {
-  /** The kernel float32 GEMMs use right now ("auto" resolves per call by size; see `auto`). */
+  /** "auto:<kernel used for large float32 products>" or the forced kernel. */
   kernel: string;
+  /** Whether the kernel large float32 products use is SIMD. */
   simd: boolean;
+  /** Threads the kernel large float32 products use. */
   threads: number;
   /** Kernels that loaded on this machine. */
-  available: string[];
-  /** Why an optional kernel is missing (e.g. the native addon did not build). */
+  available: GemmKernel[];
+  /** The kernel the most recent gemm call used. */
+  lastKernel: string;
+  /** Why an optional kernel is missing or degraded (e.g. no SIMD, worker failed to start). */
   notes: string[];
 }
 
+/** Below this m*n*k the reference kernel wins (no copies); below PARALLEL_MIN_WORK one thread is enough. */
+const REFERENCE_MAX_WORK = 4096;
+const PARALLEL_MIN_WORK = 1 << 20;
+
 let forced: GemmKernel = "auto";
+let lastKernel = "none";
+let wasm: WasmGemm | null | undefined;
+const notes: string[] = [];
+
+/** The WebAssembly kernel, created on first use; null (with a note) where WebAssembly SIMD is unavailable. */
+function wasmKernel(): WasmGemm | null {
+  if (wasm === undefined) {
+    try {
+      wasm = new WasmGemm();
+    } catch (e) {
+      wasm = null;
+      notes.push(`wasm kernel unavailable: ${(e as Error).message}`);
+    }
+  }
+  return wasm;
+}
+
+function available(): GemmKernel[] {
+  const list: GemmKernel[] = ["reference"];
+  const w = wasmKernel();
+  if (w) list.push("wasm");
+  if (w && w.maxThreads > 1) list.push("parallel");
+  return list;
+}
 
 /** Forces one kernel for float32 GEMMs ("auto" restores size-based choice). Throws if it is not available. */
 export function setGemmKernel(k: GemmKernel): void {
   const allowed: GemmKernel[] = ["auto", "reference", "wasm", "parallel", "native"];
   if (!allowed.includes(k))
     fail("setGemmKernel", `kernel must be one of ${allowed.join(", ")}, got ${String(k)}`);
-  if (k !== "auto" && k !== "reference")
-    fail("setGemmKernel", `kernel "${k}" is not available in this build`);
+  if (k !== "auto" && !available().includes(k)) {
+    fail("setGemmKernel", `kernel "${k}" is not available here (${notes.join("; ") || "not built"})`);
+  }
   forced = k;
 }
 
+function largeKernel(): GemmKernel {
+  if (forced !== "auto") return forced;
+  const list = available();
+  return list[list.length - 1];
+}
+
 export function gemmKernelInfo(): GemmKernelInfo {
-  return { kernel: forced, simd: false, threads: 1, available: ["reference"], notes: [] };
+  const big = largeKernel();
+  const w = wasmKernel();
+  const allNotes = [...notes];
+  if (w?.workerProblem) allNotes.push(w.workerProblem);
+  return {
+    kernel: forced === "auto" ? `auto:${big}` : big,
+    simd: big !== "reference",
+    threads: big === "parallel" && w && !w.workerProblem ? w.maxThreads : 1,
+    available: available(),
+    lastKernel,
+    notes: allNotes,
+  };
+}
+
+function isF32(t: Tensor): boolean {
+  return t.data instanceof Float32Array;
 }
 
 /**
  * C = alpha op(A) op(B) + beta C (op = transpose when the flag is set), any sizes and strides, float32 or
- * float64; returns C. Float32 calls go to the fastest kernel for their size; anything else uses the
- * reference kernel.
+ * float64; returns C. Float32 products go to the kernel set by setGemmKernel, or under "auto" by size:
+ * m*n*k < 4096 reference, < 2^20 wasm (one thread), otherwise parallel. Float64 (and mixed dtypes) always
+ * use the reference kernel: float64 serves gradient checks, where exactness matters more than speed.
  */
 export function gemm(
   transA: boolean,
@@ -45,7 +101,23 @@ export function gemm(
   beta: number,
   C: Tensor,
 ): Tensor {
-  return gemmReference(transA, transB, alpha, A, B, beta, C);
+  const { m, n, k } = gemmShape(transA, transB, A, B, C);
+  if (m === 0 || n === 0 || !isF32(A) || !isF32(B) || !isF32(C)) {
+    lastKernel = "reference";
+    return gemmReference(transA, transB, alpha, A, B, beta, C);
+  }
+  let kernel: GemmKernel = forced;
+  if (kernel === "auto") {
+    const work = m * n * k;
+    kernel = work < REFERENCE_MAX_WORK ? "reference" : work < PARALLEL_MIN_WORK ? "wasm" : largeKernel();
+  }
+  const w = kernel === "reference" ? null : wasmKernel();
+  if (!w) {
+    lastKernel = "reference";
+    return gemmReference(transA, transB, alpha, A, B, beta, C);
+  }
+  lastKernel = kernel;
+  return w.run(transA, transB, alpha, A, B, beta, C, kernel === "parallel" ? w.maxThreads : 1);
 }
 
 /** A·B into `out` (allocated with A's dtype when omitted). */

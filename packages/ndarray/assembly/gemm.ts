@@ -1,0 +1,202 @@
+// f32 GEMM kernel for WebAssembly SIMD (128-bit), compiled by AssemblyScript.
+//
+// BLIS-style blocking: for each KC-deep slab of the inner dimension, a KC x n panel of op(B) is packed into
+// NR-wide column slivers, then MC x KC blocks of op(A) are packed into MR-tall row slivers, and a 6x8
+// register-tiled micro-kernel (12 f32x4 accumulators) multiplies sliver pairs. Packing zero-pads the edges,
+// so the micro-kernel never branches; partial tiles are written through a small scratch tile.
+// All buffers live in memory owned and laid out by the JavaScript caller (no allocation here), which is
+// shared between threads: each thread calls gemm() on its own block of C with its own pack buffers.
+
+export const MR: i32 = 6;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 96;
+export const NC: i32 = 1536;
+
+/** First free byte after this module's static data; the caller places its buffers above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes of pack-A scratch one thread needs. */
+export function packASize(): i32 {
+  return MC * KC * 4;
+}
+
+/** Bytes of pack-B scratch one thread needs (plus one MR x NR scratch tile). */
+export function packBSize(): i32 {
+  return KC * NC * 4 + MR * NR * 4;
+}
+
+// Packs rows i0..i0+mc of op(A), inner indices p0..p0+kc, as MR-row slivers: dst[s][p][r] (r fastest).
+function packA(dst: usize, a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
+  for (let i = 0; i < mc; i += MR) {
+    const rows = min(MR, mc - i);
+    for (let p = 0; p < kc; p++) {
+      const src = a + ((<usize>(i * rs + p * cs)) << 2);
+      let r = 0;
+      for (; r < rows; r++) store<f32>(dst + ((<usize>r) << 2), load<f32>(src + ((<usize>(r * rs)) << 2)));
+      for (; r < MR; r++) store<f32>(dst + ((<usize>r) << 2), 0);
+      dst += MR << 2;
+    }
+  }
+}
+
+// Packs inner indices p0..p0+kc, columns j0..j0+nc of op(B) as NR-column slivers: dst[s][p][c] (c fastest).
+function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    if (cols == NR && cs == 1) {
+      for (let p = 0; p < kc; p++) {
+        const src = b + ((<usize>(p * rs + j)) << 2);
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        dst += NR << 2;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      const src = b + ((<usize>(p * rs + j * cs)) << 2);
+      let c = 0;
+      for (; c < cols; c++) store<f32>(dst + ((<usize>c) << 2), load<f32>(src + ((<usize>(c * cs)) << 2)));
+      for (; c < NR; c++) store<f32>(dst + ((<usize>c) << 2), 0);
+      dst += NR << 2;
+    }
+  }
+}
+
+// tile[MR][NR] = sum over kc of packed A sliver (MR) outer packed B sliver (NR).
+function microKernel(kc: i32, pa: usize, pb: usize, tile: usize): void {
+  let c00: v128 = f32x4.splat(0);
+  let c01: v128 = f32x4.splat(0);
+  let c10: v128 = f32x4.splat(0);
+  let c11: v128 = f32x4.splat(0);
+  let c20: v128 = f32x4.splat(0);
+  let c21: v128 = f32x4.splat(0);
+  let c30: v128 = f32x4.splat(0);
+  let c31: v128 = f32x4.splat(0);
+  let c40: v128 = f32x4.splat(0);
+  let c41: v128 = f32x4.splat(0);
+  let c50: v128 = f32x4.splat(0);
+  let c51: v128 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa, 0);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    const a4 = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a4, b0));
+    c41 = f32x4.add(c41, f32x4.mul(a4, b1));
+    const a5 = v128.load32_splat(pa, 20);
+    c50 = f32x4.add(c50, f32x4.mul(a5, b0));
+    c51 = f32x4.add(c51, f32x4.mul(a5, b1));
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  v128.store(tile, c00, 0);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128);
+  v128.store(tile, c41, 144);
+  v128.store(tile, c50, 160);
+  v128.store(tile, c51, 176);
+}
+
+// C[r][c] = alpha * tile[r][c] + beta * C[r][c] for the valid rows x cols of a tile (beta == 0: C not read).
+function storeTile(c: usize, ldc: i32, tile: usize, rows: i32, cols: i32, alpha: f32, beta: f32): void {
+  if (cols == NR) {
+    const va = f32x4.splat(alpha);
+    const vb = f32x4.splat(beta);
+    for (let r = 0; r < rows; r++) {
+      const dst = c + ((<usize>(r * ldc)) << 2);
+      const src = tile + ((<usize>(r * NR)) << 2);
+      let x0 = f32x4.mul(va, v128.load(src));
+      let x1 = f32x4.mul(va, v128.load(src, 16));
+      if (beta != 0) {
+        x0 = f32x4.add(x0, f32x4.mul(vb, v128.load(dst)));
+        x1 = f32x4.add(x1, f32x4.mul(vb, v128.load(dst, 16)));
+      }
+      v128.store(dst, x0);
+      v128.store(dst, x1, 16);
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < cols; q++) {
+      const dst = c + ((<usize>(r * ldc + q)) << 2);
+      const v = alpha * load<f32>(tile + ((<usize>(r * NR + q)) << 2));
+      store<f32>(dst, beta != 0 ? v + beta * load<f32>(dst) : v);
+    }
+  }
+}
+
+/**
+ * C = alpha op(A) op(B) + beta C for an m x n block of C (row-major, leading dimension ldc).
+ * op(A)[i][p] is at a + 4 (i ars + p acs); op(B)[p][j] is at b + 4 (p brs + j bcs); transposes are just
+ * swapped strides. packABuf/packBBuf point at this thread's scratch (packASize(), packBSize() bytes).
+ */
+export function gemm(
+  m: i32,
+  n: i32,
+  k: i32,
+  alpha: f32,
+  beta: f32,
+  a: usize,
+  ars: i32,
+  acs: i32,
+  b: usize,
+  brs: i32,
+  bcs: i32,
+  c: usize,
+  ldc: i32,
+  packABuf: usize,
+  packBBuf: usize,
+): void {
+  const tile = packBBuf + <usize>(KC * NC * 4);
+  if (k == 0) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const dst = c + ((<usize>(i * ldc + j)) << 2);
+        store<f32>(dst, beta != 0 ? beta * load<f32>(dst) : 0);
+      }
+    }
+    return;
+  }
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const betaHere: f32 = pc == 0 ? beta : 1;
+      packB(packBBuf, b + ((<usize>(pc * brs + jc * bcs)) << 2), brs, bcs, kc, nc);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(packABuf, a + ((<usize>(ic * ars + pc * acs)) << 2), ars, acs, mc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const pb = packBBuf + ((<usize>(jr * kc)) << 2);
+          const cols = min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const pa = packABuf + ((<usize>(ir * kc)) << 2);
+            microKernel(kc, pa, pb, tile);
+            const cij = c + ((<usize>((ic + ir) * ldc + jc + jr)) << 2);
+            storeTile(cij, ldc, tile, min(MR, mc - ir), cols, alpha, betaHere);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,354 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { gemmWasmBase64 } from "../generated/gemm-wasm.js";
+import type { Tensor } from "../tensor.js";
+import { gemmWorkerSource } from "./worker-source.js";
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+/** The few WebAssembly JS API members used here (the ES2022 lib has no WebAssembly types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface GemmExports {
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    beta: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    ldc: number,
+    packA: number,
+    packB: number,
+  ): void;
+  heapBase(): number;
+  packASize(): number;
+  packBSize(): number;
+  MR: { value: number };
+  NR: { value: number };
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 32768; // must match --maximumMemory in scripts/build-wasm.mjs
+const CONTROL_BYTES = 128;
+const WORKER_READY_TIMEOUT_MS = 10_000;
+
+const align = (x: number) => Math.ceil(x / 64) * 64;
+
+/**
+ * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
+ * thread. Layout of the memory: [module statics][control blocks][pack scratch per thread][A][B][C]. Operands
+ * are copied in (row by row when a view has unit stride in either dimension, so transposed and padded views
+ * are copied as-is and the kernel reads them through strides) and C is copied out. The memory only grows, so
+ * after warm-up a call allocates no scratch; only small typed-array views for the copies.
+ */
+export class WasmGemm {
+  readonly memory: WasmMemory;
+  private readonly module: object;
+  private readonly wasm: GemmExports;
+  private heap: Float32Array;
+  private readonly control: number;
+  private readonly scratch: number[] = [];
+  private readonly operands: number;
+  private readonly packA: number;
+  private readonly packB: number;
+  readonly mr: number;
+  readonly nr: number;
+  private worker: Worker | null = null;
+  private workerControl: Int32Array | null = null;
+  private workerFloat: Float32Array | null = null;
+  /** Why the helper thread is unavailable, if it is. */
+  workerProblem: string | null = null;
+  readonly maxThreads: number;
+
+  constructor() {
+    const bytes = Buffer.from(gemmWasmBase64, "base64");
+    this.module = new WA.Module(bytes);
+    this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+    const instance = new WA.Instance(this.module, {
+      env: {
+        memory: this.memory,
+        abort: () => {
+          throw new Error("@nabla/ndarray gemm: WebAssembly kernel aborted");
+        },
+      },
+    });
+    this.wasm = instance.exports as unknown as GemmExports;
+    this.mr = this.wasm.MR.value;
+    this.nr = this.wasm.NR.value;
+    this.maxThreads = Math.max(1, Math.min(2, availableParallelism()));
+    this.packA = this.wasm.packASize();
+    this.packB = this.wasm.packBSize();
+    let at = align(this.wasm.heapBase());
+    this.control = at;
+    at += CONTROL_BYTES;
+    for (let t = 0; t < 2; t++) {
+      this.scratch.push(at);
+      at = align(at + this.packA + this.packB);
+    }
+    this.operands = at;
+    this.heap = new Float32Array(0);
+    this.reserve(0);
+  }
+
+  private reserve(bytes: number): void {
+    const need = this.operands + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) {
+      const pages = Math.ceil((need - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) {
+        throw new Error(`@nabla/ndarray gemm: operands need ${need} bytes, over the 2 GiB WebAssembly limit`);
+      }
+      this.memory.grow(pages);
+    }
+    if (this.heap.length * 4 !== this.memory.buffer.byteLength)
+      this.heap = new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * Copies a 2-D view into the heap at byte `dst`; returns [row stride, column stride] in elements of the
+   * copy, which keeps the view's orientation when one of its strides is 1.
+   */
+  private copyIn(t: Tensor, dst: number, rowMajorOnly = false): [number, number] {
+    const [r, c] = t.shape;
+    const [s0, s1] = t.stride;
+    const heap = this.heap;
+    const d = dst >> 2;
+    const src = t.data;
+    if (s1 === 1 || c === 1) {
+      if (s0 === c || r === 1) {
+        heap.set(src.subarray(t.offset, t.offset + r * c), d);
+      } else {
+        for (let i = 0; i < r; i++)
+          heap.set(src.subarray(t.offset + i * s0, t.offset + i * s0 + c), d + i * c);
+      }
+      return [c, 1];
+    }
+    if (s0 === 1 && !rowMajorOnly) {
+      for (let j = 0; j < c; j++) heap.set(src.subarray(t.offset + j * s1, t.offset + j * s1 + r), d + j * r);
+      return [1, r];
+    }
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < c; j++) heap[d + i * c + j] = src[t.offset + i * s0 + j * s1];
+    }
+    return [c, 1];
+  }
+
+  private copyOut(C: Tensor, src: number): void {
+    const [m, n] = C.shape;
+    const [s0, s1] = C.stride;
+    const s = src >> 2;
+    const heap = this.heap;
+    const out = C.data;
+    if (s1 === 1 || n === 1) {
+      for (let i = 0; i < m; i++) out.set(heap.subarray(s + i * n, s + i * n + n), C.offset + i * s0);
+      return;
+    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) out[C.offset + i * s0 + j * s1] = heap[s + i * n + j];
+  }
+
+  /** Starts the helper thread once; returns false (with workerProblem set) if it cannot run. */
+  private ensureWorker(): boolean {
+    if (this.worker) return true;
+    if (this.workerProblem) return false;
+    try {
+      const control = this.control;
+      const I = new Int32Array(this.memory.buffer, control, 32);
+      Atomics.store(I, 0, 0);
+      Atomics.store(I, 1, 0);
+      const worker = new Worker(gemmWorkerSource, {
+        eval: true,
+        workerData: { module: this.module, memory: this.memory, control },
+      });
+      worker.unref(); // an idle helper must never keep the process alive
+      worker.on("error", (e) => {
+        this.workerProblem = `gemm worker failed: ${e.message}`;
+        this.worker = null;
+      });
+      // Blocking here is fine: the worker boots on its own thread.
+      if (Atomics.wait(I, 1, 0, WORKER_READY_TIMEOUT_MS) === "timed-out" && Atomics.load(I, 1) !== 1) {
+        this.workerProblem = "gemm worker did not start within 10 s";
+        void worker.terminate();
+        return false;
+      }
+      this.worker = worker;
+      this.workerControl = I;
+      this.workerFloat = new Float32Array(this.memory.buffer, control, 32);
+      return true;
+    } catch (e) {
+      this.workerProblem = `gemm worker unavailable: ${(e as Error).message}`;
+      return false;
+    }
+  }
+
+  /** C = alpha op(A) op(B) + beta C on float32 views, split across `threads` (1 or 2) threads. */
+  run(
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    A: Tensor,
+    B: Tensor,
+    beta: number,
+    C: Tensor,
+    threads: number,
+  ) {
+    const [m, n] = C.shape;
+    const k = transA ? A.shape[0] : A.shape[1];
+    const aBytes = align(A.size * 4);
+    const bBytes = align(B.size * 4);
+    this.reserve(aBytes + bBytes + m * n * 4);
+    const a = this.operands;
+    const b = a + aBytes;
+    const c = b + bBytes;
+    const [a0, a1] = this.copyIn(A, a);
+    const [b0, b1] = this.copyIn(B, b);
+    // op(X) strides: (row, inner) for A and (inner, column) for B; a transpose swaps them.
+    const ars = transA ? a1 : a0;
+    const acs = transA ? a0 : a1;
+    const brs = transB ? b1 : b0;
+    const bcs = transB ? b0 : b1;
+    if (beta !== 0) this.copyIn(C, c, true); // the kernel writes C row-major
+    const useWorker = threads > 1 && this.ensureWorker();
+    if (!useWorker) {
+      this.wasm.gemm(
+        m,
+        n,
+        k,
+        alpha,
+        beta,
+        a,
+        ars,
+        acs,
+        b,
+        brs,
+        bcs,
+        c,
+        n,
+        this.scratch[0],
+        this.scratch[0] + this.packA,
+      );
+    } else {
+      // Split the longer side of C at a tile boundary; the helper takes the second part.
+      const I = this.workerControl as Int32Array;
+      const F = this.workerFloat as Float32Array;
+      const s = this.scratch[1];
+      if (m >= n) {
+        const m0 = Math.min(m, Math.ceil(m / 2 / this.mr) * this.mr);
+        this.post(
+          I,
+          F,
+          m - m0,
+          n,
+          k,
+          alpha,
+          beta,
+          a + m0 * ars * 4,
+          ars,
+          acs,
+          b,
+          brs,
+          bcs,
+          c + m0 * n * 4,
+          n,
+          s,
+        );
+        this.wasm.gemm(
+          m0,
+          n,
+          k,
+          alpha,
+          beta,
+          a,
+          ars,
+          acs,
+          b,
+          brs,
+          bcs,
+          c,
+          n,
+          this.scratch[0],
+          this.scratch[0] + this.packA,
+        );
+      } else {
+        const n0 = Math.min(n, Math.ceil(n / 2 / this.nr) * this.nr);
+        this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, b + n0 * bcs * 4, brs, bcs, c + n0 * 4, n, s);
+        this.wasm.gemm(
+          m,
+          n0,
+          k,
+          alpha,
+          beta,
+          a,
+          ars,
+          acs,
+          b,
+          brs,
+          bcs,
+          c,
+          n,
+          this.scratch[0],
+          this.scratch[0] + this.packA,
+        );
+      }
+      let state = Atomics.load(I, 0);
+      while (state !== 2) {
+        Atomics.wait(I, 0, state);
+        state = Atomics.load(I, 0);
+      }
+      Atomics.store(I, 0, 0);
+    }
+    this.copyOut(C, c);
+    return C;
+  }
+
+  private post(
+    I: Int32Array,
+    F: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    beta: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    ldc: number,
+    scratch: number,
+  ): void {
+    I[2] = m;
+    I[3] = n;
+    I[4] = k;
+    F[5] = alpha;
+    F[6] = beta;
+    I[7] = a;
+    I[8] = ars;
+    I[9] = acs;
+    I[10] = b;
+    I[11] = brs;
+    I[12] = bcs;
+    I[13] = c;
+    I[14] = ldc;
+    I[15] = scratch;
+    I[16] = scratch + this.packA;
+    Atomics.store(I, 0, 1);
+    Atomics.notify(I, 0);
+  }
+}

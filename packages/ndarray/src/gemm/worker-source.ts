@@ -1,0 +1,30 @@
+/**
+ * Source of the GEMM worker thread, run with `new Worker(source, { eval: true })` so it works the same from
+ * dist/ and from vitest running TypeScript sources (Node may evaluate it as CommonJS or as ESM, hence the
+ * dynamic import). It instantiates the shared GEMM module over the shared
+ * memory, signals ready, then loops: wait until the job flag is 1, run gemm() on its block, set the flag to 2.
+ * Control block (Int32 slots at `control`): 0 state (0 idle, 1 job, 2 done), 1 ready, 2.. the gemm arguments
+ * (alpha/beta as float32 bits).
+ */
+export const gemmWorkerSource = `
+(async () => {
+const { workerData } = await import("node:worker_threads"); // works whether Node evaluates this as CJS or ESM
+const { module, memory, control } = workerData;
+const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("gemm wasm abort"); } } });
+const gemm = instance.exports.gemm;
+const I = new Int32Array(memory.buffer, control, 32);
+const F = new Float32Array(memory.buffer, control, 32);
+Atomics.store(I, 1, 1);
+Atomics.notify(I, 1);
+for (;;) {
+  let state = Atomics.load(I, 0);
+  while (state !== 1) {
+    Atomics.wait(I, 0, state);
+    state = Atomics.load(I, 0);
+  }
+  gemm(I[2], I[3], I[4], F[5], F[6], I[7], I[8], I[9], I[10], I[11], I[12], I[13], I[14], I[15], I[16]);
+  Atomics.store(I, 0, 2);
+  Atomics.notify(I, 0);
+}
+})();
+`;
