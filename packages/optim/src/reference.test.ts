@@ -172,8 +172,7 @@ describe("optimizers vs naive documented algorithms (property)", () => {
     sgd.step();
     adam.step();
     // reach into the private fields: the point is that later steps keep the very same typed arrays
-    const internals = (o: object) =>
-      JSON.stringify(o) && (o as unknown as { buffers?: unknown[]; states?: unknown[] });
+    const internals = (o: object) => o as unknown as { buffers?: unknown[]; states?: unknown[] };
     const sgdBuf = internals(sgd).buffers?.[0];
     const adamState = internals(adam).states?.[0] as {
       expAvg: unknown;
