@@ -15,3 +15,4 @@ export {
   type TfjsMlpOptions,
   validateLayers,
 } from "./mlp.js";
+export { setWasmMatMulMode, type WasmMatMulMode, wasmMatMulMode } from "./wasm-matmul.js";

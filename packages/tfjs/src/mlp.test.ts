@@ -144,6 +144,27 @@ describe.each(backends)("TfjsMlp on %s", (backend) => {
   });
 });
 
+describe("TfjsMlp wasm matMul modes", () => {
+  it("the explicit-transpose shim and TF.js's stock kernel train to the same parameters", async () => {
+    const dims = [40, 24, 6];
+    const weights: Float32Array[][] = [];
+    for (const wasmMatMul of ["explicit-transpose", "stock"] as const) {
+      const mlp = await createTfjsMlp({ layers: randomLayers(dims, 21), backend: "wasm", wasmMatMul });
+      expect(mlp.wasmMatMul).toBe(wasmMatMul);
+      for (let s = 0; s < 5; s++) {
+        const { x, labels } = randomBatch(40, 6, 32, 300 + s);
+        mlp.trainStep(x, labels, 32, 0.3);
+      }
+      weights.push(mlp.getWeights().flatMap((l) => [l.weight, l.bias]));
+      mlp.dispose();
+    }
+    weights[0].forEach((w, i) => expect(relDiff(w, weights[1][i])).toBeLessThan(1e-5));
+    const cpu = await createTfjsMlp({ layers: randomLayers(dims, 21), backend: "cpu", wasmMatMul: "stock" });
+    expect(cpu.wasmMatMul).toBe("stock");
+    cpu.dispose();
+  });
+});
+
 describe("TfjsMlp input checks", () => {
   const good = randomLayers([4, 3, 2], 1);
 
@@ -161,6 +182,9 @@ describe("TfjsMlp input checks", () => {
     );
     await expect(bad([{ ...good[0], inDim: 0 }])).rejects.toThrow(TfjsMlpError);
     await expect(createTfjsMlp({ layers: good, backend: "gpu" as never })).rejects.toThrow(/backend must be/);
+    await expect(createTfjsMlp({ layers: good, wasmMatMul: "fast" as never })).rejects.toThrow(
+      /wasmMatMul must be/,
+    );
   });
 
   it("rejects bad batches, labels and learning rates", async () => {
