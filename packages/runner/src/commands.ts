@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
-import { CancelledError, UserError } from "./errors.js";
+import { CancelledError, isUserFacing, UserError } from "./errors.js";
 import { runExperiment } from "./experiment.js";
 import { createProgressRenderer } from "./progress.js";
 import { loadSpecFile, readSpecFile } from "./spec.js";
@@ -67,6 +67,7 @@ type Flags = Record<string, { type: "string" | "boolean"; short?: string }>;
 
 /** Parses flags strictly; an unknown flag or a missing value is a usage error. */
 function parse(
+  command: string,
   args: string[],
   options: Flags,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
@@ -78,7 +79,13 @@ function parse(
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
-    throw new UserError((err as Error).message);
+    const e = err as NodeJS.ErrnoException;
+    // Node's own text suggests `--` tricks; name the flag and point to the help instead.
+    const flag = /'([^']+)'/.exec(e.message)?.[1];
+    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
+      throw new UserError(`${command}: unknown option "${flag}" (see nabla ${command} --help)`);
+    }
+    throw new UserError(`${command}: ${e.message}`);
   }
 }
 
@@ -111,7 +118,7 @@ function onePositional(positionals: string[], command: string): string {
 }
 
 async function runCommand(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parse("run", args, {
     out: { type: "string", short: "o" },
     force: { type: "boolean", short: "f" },
   });
@@ -138,7 +145,7 @@ async function runCommand(args: string[], io: Out): Promise<number> {
 }
 
 async function sweepCommand(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parse("sweep", args, {
     out: { type: "string", short: "o" },
     force: { type: "boolean", short: "f" },
     workers: { type: "string", short: "w" },
@@ -186,7 +193,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
 }
 
 async function dataCommand(args: string[], io: Out): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parse("data", args, {
     dir: { type: "string", short: "d" },
     "cache-dir": { type: "string" },
   });
@@ -225,11 +232,6 @@ async function dataCommand(args: string[], io: Out): Promise<number> {
   }
   io.err.write(`nabla: CIFAR-10 in ${report.dir} verified (${report.seconds.toFixed(1)} s)\n`);
   return 0;
-}
-
-/** Errors a user can fix get one line; anything else is a bug and keeps its stack. */
-function isUserFacing(err: unknown): err is Error {
-  return err instanceof UserError || (err instanceof Error && err.name === "CifarDataError");
 }
 
 /** Runs the CLI with `args` (without node and script); returns the exit code. */

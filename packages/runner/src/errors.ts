@@ -23,3 +23,8 @@ export class CancelledError extends Error {
     super(message);
   }
 }
+
+/** Errors a user can fix (ours, and @nabla/cifar's data errors): shown as one line, without a stack. */
+export function isUserFacing(err: unknown): err is Error {
+  return err instanceof UserError || (err instanceof Error && err.name === "CifarDataError");
+}

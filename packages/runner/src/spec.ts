@@ -234,7 +234,7 @@ export const sweepSpecSchema = z.strictObject({
   ...specShape,
   grid: z.record(
     z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, "expected a field path such as lr or optimizer.momentum"),
-    z.array(z.unknown()).min(1, "expected at least one value"),
+    z.array(z.unknown()).min(1),
   ),
 });
 export type SweepSpecInput = z.input<typeof sweepSpecSchema>;
@@ -257,6 +257,15 @@ function describeValue(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  int: "an integer",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  array: "an array",
+  object: "an object",
+};
+
 /** One line per zod issue: `field.path: what was expected (and what was found)`. */
 function formatIssue(issue: z.core.$ZodIssue): string {
   const where = formatPath(issue.path);
@@ -266,12 +275,27 @@ function formatIssue(issue: z.core.$ZodIssue): string {
       return issue.keys
         .map((k) => `${where === "" ? k : `${where}.${k}`}: unknown field (remove it or check its spelling)`)
         .join("; ");
-    case "invalid_type":
+    case "invalid_type": {
+      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
       what =
         issue.input === undefined
-          ? `missing (expected ${issue.expected})`
-          : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+          ? `missing (expected ${expected})`
+          : `expected ${expected}, got ${describeValue(issue.input)}`;
       break;
+    }
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const op = issue.code === "too_small" ? (issue.inclusive ? ">=" : ">") : issue.inclusive ? "<=" : "<";
+      if (issue.origin === "array" || issue.origin === "string") {
+        const unit = issue.origin === "array" ? "item" : "character";
+        const least = issue.code === "too_small" ? "at least" : "at most";
+        what = `expected ${least} ${String(bound)} ${unit}${Number(bound) === 1 ? "" : "s"}`;
+      } else {
+        what = `expected a number ${op} ${String(bound)}, got ${describeValue(issue.input)}`;
+      }
+      break;
+    }
     case "invalid_union": {
       // A wrong discriminator: the issue's input is the whole object, show the discriminator's value instead.
       const key = issue.path[issue.path.length - 1];
@@ -334,6 +358,8 @@ export function loadSpecFile(file: string): ExperimentSpec {
 }
 
 function formatGridValue(value: unknown): string {
+  // 12 significant digits: 10 ** -5 names "0.00001", not "0.000009999999999999999".
+  if (typeof value === "number") return String(Number(value.toPrecision(12)));
   if (Array.isArray(value)) return value.map(formatGridValue).join("x");
   if (value !== null && typeof value === "object") {
     return Object.entries(value)

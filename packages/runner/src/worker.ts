@@ -3,7 +3,7 @@
  * `{ type: "stop" }` aborts the current run at its next step (the loop yields to the event loop regularly).
  */
 import { parentPort } from "node:worker_threads";
-import { UserError } from "./errors.js";
+import { isUserFacing } from "./errors.js";
 import { runExperiment } from "./experiment.js";
 import type { ExperimentSpec } from "./spec.js";
 import type { ToWorker } from "./sweep.js";
@@ -28,7 +28,7 @@ async function run(spec: ExperimentSpec, resultsDir: string, force: boolean): Pr
       type: "error",
       name: spec.name,
       kind: error.name,
-      user: err instanceof UserError,
+      user: isUserFacing(err),
       message: error.message,
       stack: error.stack,
     });

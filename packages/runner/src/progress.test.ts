@@ -1,0 +1,65 @@
+import { Writable } from "node:stream";
+import { describe, expect, test } from "vitest";
+import { createProgressRenderer } from "./progress.js";
+import type { ProgressEvent } from "./train.js";
+
+function sink(isTTY: boolean) {
+  let text = "";
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      text += chunk;
+      done();
+    },
+  }) as Writable & { isTTY?: boolean; columns?: number };
+  stream.isTTY = isTTY;
+  stream.columns = 120;
+  return { stream, text: () => text };
+}
+
+const step = (s: number): ProgressEvent => ({
+  type: "step",
+  name: "q3",
+  epoch: 2,
+  epochs: 10,
+  step: s,
+  stepsPerEpoch: 351,
+  loss: 1.5,
+  epochElapsedSeconds: s / 10,
+});
+const epoch: ProgressEvent = {
+  type: "epoch",
+  name: "q3",
+  epoch: 2,
+  epochs: 10,
+  trainLoss: 1.23456,
+  valAccuracy: 0.4567,
+  valLoss: 1.5,
+  lr: 0.1,
+  seconds: 35.1,
+};
+
+describe("progress", () => {
+  test("plain lines when not a terminal: no bars, no escape codes", () => {
+    const out = sink(false);
+    const r = createProgressRenderer(out.stream);
+    r.listener(step(100));
+    r.listener(epoch);
+    r.clear();
+    expect(out.text()).toBe(
+      "q3: epoch 2/10  train loss 1.2346  val acc 45.67%  val loss 1.5000  lr 0.1  35.1 s\n",
+    );
+  });
+
+  test("a live bar with batches, loss and ETA on a terminal", () => {
+    const out = sink(true);
+    const r = createProgressRenderer(out.stream);
+    r.listener(step(351 - 251)); // 100 steps in 10 s => 251 left at 0.1 s each: 25 s
+    expect(out.text()).toContain("q3 epoch 2/10 ");
+    expect(out.text()).toContain(" 100/351 loss 1.5000 ETA 0:25");
+    r.listener(epoch);
+    // The permanent line is printed after erasing the bar (cursor up + clear), then the bar comes back.
+    expect(out.text()).toContain("\x1b[1A\r\x1b[Jq3: epoch 2/10  train loss");
+    r.clear();
+    expect(out.text().endsWith("\x1b[1A\r\x1b[J")).toBe(true);
+  });
+});

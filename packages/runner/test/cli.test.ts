@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { resultsSchema } from "../src/results.js";
+import { tempDir, tinySpec } from "./helpers.js";
+
+// The built CLI, as a user runs it (the package must be built first; turbo's test task depends on build).
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(child: ChildProcess): Promise<Ran> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+function nabla(args: string[], cwd: string): Promise<Ran> {
+  return collect(spawn(process.execPath, [CLI, ...args], { cwd }));
+}
+
+function writeSpec(dir: string, spec: unknown, file = "spec.json"): string {
+  const path = join(dir, file);
+  writeFileSync(path, JSON.stringify(spec));
+  return path;
+}
+
+describe("nabla CLI", () => {
+  test("--help on every command, non-zero without a command", async () => {
+    const dir = tempDir();
+    for (const args of [["--help"], ["run", "--help"], ["sweep", "-h"], ["data", "--help"]]) {
+      const r = await nabla(args, dir);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.stdout).toMatch(/Usage/);
+    }
+    expect((await nabla([], dir)).code).toBe(2);
+  });
+
+  test("user errors: one line, no stack trace, exit 1", async () => {
+    const dir = tempDir();
+    const bad = writeSpec(dir, { name: "x", optimizer: { kind: "sgd", mometum: 0.9 } });
+    const cases: [string[], string][] = [
+      [["run", bad], `nabla: ${bad}: optimizer.mometum: unknown field (remove it or check its spelling)\n`],
+      [["run", "missing.json"], "nabla: missing.json: cannot read the spec file (ENOENT)\n"],
+      [
+        ["frobnicate"],
+        'nabla: unknown command "frobnicate" (expected run, sweep or data; see nabla --help)\n',
+      ],
+      [["run", bad, "--fast"], 'nabla: run: unknown option "--fast" (see nabla run --help)\n'],
+      [["sweep", bad, "--workers"], "nabla: sweep: Option '-w, --workers <value>' argument missing\n"],
+      [
+        ["sweep", writeSpec(dir, { name: "ok" }, "ok.json"), "--workers", "0"],
+        'nabla: --workers: expected a positive integer, got "0"\n',
+      ],
+      [
+        ["sweep", bad, "--workers", "0"],
+        `nabla: ${bad}: optimizer.mometum: unknown field (remove it or check its spelling)\n`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await nabla(args, dir);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr).toBe(message);
+    }
+  });
+
+  test("run writes a valid results file; a second run is a cache hit", async () => {
+    const dir = tempDir();
+    const spec = writeSpec(dir, tinySpec({ name: "cli" }));
+    const first = await nabla(["run", spec, "--out", "res"], dir);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/cli: epoch 3\/3 {2}train loss \d\.\d{4} {2}val acc/);
+    const json = JSON.parse(readFileSync(join(dir, "res", "cli.json"), "utf8"));
+    expect(resultsSchema.safeParse(json).success).toBe(true);
+    const second = await nabla(["run", spec, "--out", "res"], dir);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(
+      /^cli: ok, test acc [\d.]+% \(best val epoch \d\), cached -> res\/cli\.json\n$/,
+    );
+  });
+
+  test("SIGINT mid-run stops cleanly and leaves no half-written file", async () => {
+    const dir = tempDir();
+    const spec = writeSpec(dir, tinySpec({ name: "long", epochs: 500 }));
+    const child = spawn(process.execPath, [CLI, "run", spec, "--out", "res"], { cwd: dir });
+    const ran = collect(child);
+    // Interrupt once the run is under way (after its first epoch line).
+    await new Promise<void>((resolve) => {
+      child.stderr?.on("data", (d: Buffer) => {
+        if (d.toString().includes("long: epoch 1/500")) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const r = await ran;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("nabla: stopping");
+    expect(r.stderr).toContain("nabla: long: cancelled; nothing was written for it");
+    // The results folder holds no results and no temp file.
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(dir, "res"));
+    } catch {}
+    expect(files).toEqual([]);
+  });
+
+  test("SIGINT during a sweep keeps the finished experiments", async () => {
+    const dir = tempDir();
+    const specs = [tinySpec({ name: "quick", epochs: 1 }), tinySpec({ name: "slow", epochs: 500 })];
+    const spec = writeSpec(dir, specs);
+    const child = spawn(process.execPath, [CLI, "sweep", spec, "--out", "res", "--workers", "1"], {
+      cwd: dir,
+    });
+    const ran = collect(child);
+    await new Promise<void>((resolve) => {
+      child.stderr?.on("data", (d: Buffer) => {
+        if (d.toString().includes("slow: epoch 1/500")) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const r = await ran;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("nabla: sweep 1/2 finished, 1 cancelled");
+    expect(readdirSync(join(dir, "res"))).toEqual(["quick.json"]);
+    const json = JSON.parse(readFileSync(join(dir, "res", "quick.json"), "utf8"));
+    expect(resultsSchema.safeParse(json).success).toBe(true);
+  });
+});
