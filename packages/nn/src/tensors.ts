@@ -2,7 +2,7 @@
  * Small tensor helpers shared by the modules: dtype detection, shape checks and the
  * per-shape buffer cache that lets a training step run without allocating.
  */
-import { type DType, type Tensor, zeros } from "@nabla/ndarray";
+import type { DType, Tensor } from "@nabla/ndarray";
 import { check, NnError } from "./errors.js";
 
 /** The dtype of a tensor's storage; throws for anything but Float32Array/Float64Array. */
@@ -74,7 +74,3 @@ export class BufferCache<B> {
   }
 }
 
-/** A zero-filled 2-D tensor. */
-export function zeros2d(rows: number, cols: number, dtype: DType): Tensor {
-  return zeros([rows, cols], dtype);
-}
