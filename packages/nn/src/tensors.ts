@@ -73,4 +73,3 @@ export class BufferCache<B> {
     return this.entries.length;
   }
 }
-
