@@ -23,8 +23,11 @@ interface PackageFingerprint {
 
 function packageRoot(name: string): string | undefined {
   if (name === "@nabla/runner") return runnerRoot;
+  // TF.js is a dependency of @nabla/tfjs, not of this package: resolve it from there.
+  const from = name.startsWith("@tensorflow/") ? packageRoot("@nabla/tfjs") : undefined;
+  const resolver = from === undefined ? require : createRequire(join(from, "package.json"));
   try {
-    return dirname(require.resolve(`${name}/package.json`));
+    return dirname(resolver.resolve(`${name}/package.json`));
   } catch {
     return undefined;
   }

@@ -130,8 +130,10 @@ export async function tfjsModel(spec: ExperimentSpec, mlp: MLP): Promise<Trainab
   const model = await tfjs.createTfjsMlp({ layers: layerWeights(mlp), backend: spec.model.backend });
   const shapes = layerWeights(mlp);
   return {
-    trainStep: (x, labels, size, lr) => model.trainStep(x, labels, size, lr),
-    evaluate: (x, labels, size) => model.evaluate(x, labels, size),
+    trainStep: (x, labels, size, lr) =>
+      model.trainStep(x.subarray(0, size * INPUT_DIM), labels.subarray(0, size), size, lr),
+    evaluate: (x, labels, size) =>
+      model.evaluate(x.subarray(0, size * INPUT_DIM), labels.subarray(0, size), size),
     async snapshot() {
       const weights = await model.getWeights();
       return weights.flatMap((l) => [Float32Array.from(l.weight), Float32Array.from(l.bias)]);

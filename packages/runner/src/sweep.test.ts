@@ -10,7 +10,10 @@ import type { ProgressEvent } from "./train.js";
 describe("runSweep", () => {
   test("runs a grid in worker threads, byte-identical to the main thread, then hits the cache", async () => {
     const dir = tempDir();
-    const sweep = { ...tinySpec({ name: "grid" }), grid: { lr: [0.01, 0.03] } };
+    // The assignment's layer sizes (batch 128, hidden 128), so the large-GEMM kernel (2 threads) is used too.
+    const base = tinySpec({ name: "grid", batchSize: 128, model: { hiddenDims: [128] } });
+    base.data = { source: "synthetic", trainCount: 612, testCount: 100, validationSize: 100, seed: 3 };
+    const sweep = { ...base, grid: { lr: [0.01, 0.03] } };
     const events: ProgressEvent[] = [];
     const first = await runSweep(sweep, { resultsDir: dir, workers: 2, onProgress: (e) => events.push(e) });
     expect(first.failures).toEqual([]);
@@ -23,10 +26,14 @@ describe("runSweep", () => {
     expect(events.filter((e) => e.type === "epoch")).toHaveLength(6);
 
     // Determinism across threads: the same experiment run here gives the same bytes (timings aside).
-    const mainThread = await runExperiment(tinySpec({ name: "grid-lr=0.03", lr: 0.03 }), {
-      resultsDir: tempDir(),
-    });
+    const mainThread = await runExperiment(
+      { ...base, name: "grid-lr=0.03", lr: 0.03 },
+      {
+        resultsDir: tempDir(),
+      },
+    );
     const inWorker = loadResults(first.outcomes[1].file);
+    expect(inWorker.environment.gemm).toEqual(mainThread.results.environment.gemm);
     expect(JSON.stringify(withoutTimings(inWorker))).toBe(JSON.stringify(withoutTimings(mainThread.results)));
 
     const second = await runSweep(sweep, { resultsDir: dir, workers: 2 });
