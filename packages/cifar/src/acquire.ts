@@ -90,15 +90,19 @@ export async function verifyCifar10(options: Cifar10Options = {}): Promise<Verif
   const manifest = options.manifest ?? OFFICIAL_MANIFEST;
   const onProgress = options.onProgress ?? createStderrProgress();
   const dir = options.userDir ? await resolveUserDir(options.userDir, manifest) : resolveCacheDir(options);
-  return verifyFolder(dir, manifest, (file, index) =>
+  return verifyFolder(dir, manifest, verifyListener(onProgress, manifest));
+}
+
+function verifyListener(onProgress: ProgressListener, manifest: Cifar10Manifest) {
+  return (file: FileReport, index: number) =>
     onProgress({
       phase: "verify",
       message: file.ok ? `${file.name} ok` : (file.problem ?? file.name),
       done: index + 1,
       total: manifest.files.length,
       unit: "files",
-    }),
-  );
+      ok: file.ok,
+    });
 }
 
 /**
@@ -115,16 +119,7 @@ export async function fetchCifar10(options: Cifar10Options = {}): Promise<FetchR
   const manifest = options.manifest ?? OFFICIAL_MANIFEST;
   const onProgress = options.onProgress ?? createStderrProgress();
   const elapsed = () => (performance.now() - started) / 1000;
-  const verify = (dir: string) =>
-    verifyFolder(dir, manifest, (file, index) =>
-      onProgress({
-        phase: "verify",
-        message: file.ok ? `${file.name} ok` : (file.problem ?? file.name),
-        done: index + 1,
-        total: manifest.files.length,
-        unit: "files",
-      }),
-    );
+  const verify = (dir: string) => verifyFolder(dir, manifest, verifyListener(onProgress, manifest));
 
   if (options.userDir) {
     const dir = await resolveUserDir(options.userDir, manifest);
@@ -136,9 +131,17 @@ export async function fetchCifar10(options: Cifar10Options = {}): Promise<FetchR
   }
 
   const dir = resolveCacheDir(options);
-  const quick = await verify(dir).catch(() => null);
+  const quick = await verifyFolder(dir, manifest).catch(() => null); // silent: the common, fast case
   if (quick?.ok) {
     await ensureMetaFile(dir);
+    onProgress({
+      phase: "verify",
+      message: `${dir}: all files verified`,
+      done: quick.files.length,
+      total: quick.files.length,
+      unit: "files",
+      ok: true,
+    });
     return { dir, source: "cache", files: quick.files, attempts: [], removed: [], seconds: elapsed() };
   }
   try {

@@ -1,5 +1,5 @@
 import { IMAGE_BYTES } from "./constants.js";
-import { channelTables, normalizationTable, normalizeImageInto } from "./normalize.js";
+import { channelTables, normalizationTable } from "./normalize.js";
 import type { CifarSplit } from "./parse.js";
 import { deriveEpochSeed, SeededRng } from "./rng.js";
 
@@ -71,35 +71,53 @@ export class BatchLoader {
     return this.partial ? whole + 1 : whole;
   }
 
-  /** The image order of epoch `epochIndex` (a copy). */
+  /** The image order of epoch `epochIndex` (a new array; does not disturb a running epoch). */
   epochOrder(epochIndex: number): Uint32Array {
-    this.fillOrder(epochIndex);
-    return this.order.slice();
+    const order = new Uint32Array(this.split.count);
+    this.fillOrder(order, epochIndex);
+    return order;
   }
 
   *epoch(epochIndex: number): Generator<Batch, void, undefined> {
-    this.fillOrder(epochIndex);
-    const { images, labels } = this.split;
-    const [red, green, blue] = this.tables;
+    this.fillOrder(this.order, epochIndex);
     const count = this.batchesPerEpoch;
-    const imageBytes = 3072; // literal, not the imported constant: hot loop
     for (let b = 0; b < count; b++) {
       const start = b * this.batchSize;
       const batch = start + this.batchSize <= this.split.count ? this.full : (this.partial as Batch);
-      for (let i = 0; i < batch.size; i++) {
-        const src = this.order[start + i];
-        normalizeImageInto(batch.x, i * imageBytes, images, src * imageBytes, red, green, blue);
-        batch.y[i] = labels[src];
-      }
+      this.fillBatch(batch, start);
       yield batch;
     }
   }
 
-  private fillOrder(epochIndex: number): void {
+  /**
+   * Normalise images order[start .. start + size) into the batch buffers. A plain method rather than code in
+   * the generator body, and literal sizes rather than imported constants: V8 optimises this ~1.5x better.
+   */
+  private fillBatch(batch: Batch, start: number): void {
+    const { x, y, size } = batch;
+    const { images, labels } = this.split;
+    const red = this.tables[0];
+    const green = this.tables[1];
+    const blue = this.tables[2];
+    const order = this.order;
+    for (let i = 0; i < size; i++) {
+      const index = order[start + i];
+      const s = index * 3072;
+      const o = i * 3072;
+      for (let p = 0; p < 1024; p++) {
+        x[o + p] = red[images[s + p]];
+        x[o + 1024 + p] = green[images[s + 1024 + p]];
+        x[o + 2048 + p] = blue[images[s + 2048 + p]];
+      }
+      y[i] = labels[index];
+    }
+  }
+
+  private fillOrder(order: Uint32Array, epochIndex: number): void {
     if (!(Number.isInteger(epochIndex) && epochIndex >= 0)) {
       throw new RangeError(`BatchLoader.epoch: epochIndex must be a non-negative integer, got ${epochIndex}`);
     }
-    for (let i = 0; i < this.order.length; i++) this.order[i] = i;
-    if (this.shuffle) new SeededRng(deriveEpochSeed(this.seed, epochIndex)).shuffle(this.order);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.shuffle) new SeededRng(deriveEpochSeed(this.seed, epochIndex)).shuffle(order);
   }
 }

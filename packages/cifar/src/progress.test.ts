@@ -33,3 +33,20 @@ describe("createStderrProgress", () => {
     );
   });
 });
+
+describe("verification lines", () => {
+  it("non-TTY prints failures and the last file only", () => {
+    const chunks: string[] = [];
+    const stream = {
+      isTTY: false,
+      write: (s: string) => chunks.push(s) > 0,
+    } as unknown as NodeJS.WriteStream;
+    const report = createStderrProgress(stream);
+    report({ phase: "verify", message: "a ok", done: 1, total: 3, unit: "files", ok: true });
+    report({ phase: "verify", message: "b: missing", done: 2, total: 3, unit: "files", ok: false });
+    report({ phase: "verify", message: "c ok", done: 3, total: 3, unit: "files", ok: true });
+    expect(chunks.join("")).toBe(
+      "cifar-10 verify: b: missing [2/3 files]\ncifar-10 verify: c ok [3/3 files]\n",
+    );
+  });
+});

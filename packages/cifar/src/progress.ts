@@ -12,6 +12,8 @@ export interface ProgressEvent {
   done?: number;
   total?: number;
   unit?: "bytes" | "files" | "sheets";
+  /** For per-file verification events: whether this file passed. */
+  ok?: boolean;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;
@@ -20,7 +22,8 @@ export const silentProgress: ProgressListener = () => {};
 
 /**
  * A listener that renders events on stderr: a single self-overwriting line on a TTY, plain lines
- * otherwise (byte progress is then throttled to one line per 10 %, so logs stay short).
+ * otherwise (byte progress is then throttled to one line per 10 %, and of per-file verification only
+ * failures and the last file are printed, so logs stay short).
  */
 export function createStderrProgress(stream: NodeJS.WriteStream = process.stderr): ProgressListener {
   const tty = stream.isTTY === true;
@@ -45,6 +48,7 @@ export function createStderrProgress(stream: NodeJS.WriteStream = process.stderr
       if (bucket === lastBucket && event.done !== event.total) return;
       lastBucket = bucket;
     }
+    if (!tty && event.phase === "verify" && event.ok === true && event.done !== event.total) return;
     if (openLine) stream.write("\n");
     openLine = false;
     stream.write(`${text}\n`);
