@@ -6,7 +6,7 @@ import { computeProblemGrads, makeOptimizer, makeProblemParams, optimizerFixture
 
 describe("float32 parameters", () => {
   for (const c of optimizerFixture.float32Cases) {
-    it(`${c.name}: ${c.params.length} float32 steps within 2e-5 (absolute, |p| <= ~2) of torch float32`, () => {
+    it(`${c.name}: ${c.params.length} float32 steps within 5e-6 (absolute; |p| <= ~2, measured <= 7.2e-7) of torch float32`, () => {
       const params = makeProblemParams("float32");
       const optimizer = makeOptimizer(c.optimizer, params, c.options);
       let worst = 0;
@@ -21,7 +21,7 @@ describe("float32 parameters", () => {
           }
         }
       }
-      expect(worst).toBeLessThan(2e-5);
+      expect(worst).toBeLessThan(5e-6);
       // and the run actually moved the parameters (not a vacuous comparison)
       const init = optimizerFixture.problem.params[0].init;
       expect(Math.abs(params[0].value[0] - init[0])).toBeGreaterThan(1e-2);
