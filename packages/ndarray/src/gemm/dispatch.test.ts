@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../rng.js";
 import { type Tensor, zeros } from "../tensor.js";
 import { gemm, gemmKernelInfo, setGemmKernel } from "./index.js";
+import { loadNative, nativeGemm } from "./native.js";
 
 function randomTensor(rng: Rng, rows: number, cols: number): Tensor {
   const t = zeros([rows, cols]);
@@ -15,30 +16,49 @@ function randomTensor(rng: Rng, rows: number, cols: number): Tensor {
 describe("gemm dispatch", () => {
   afterAll(() => setGemmKernel("auto"));
 
-  it("auto picks reference for tiny, wasm for medium and the parallel/native kernel for large float32", () => {
+  it("auto picks reference for tiny, native or wasm for medium and native or parallel for large float32", () => {
     setGemmKernel("auto");
+    const hasNative = gemmKernelInfo().available.includes("native");
     const rng = new Rng(1);
     gemm(false, false, 1, randomTensor(rng, 4, 4), randomTensor(rng, 4, 4), 0, zeros([4, 4]));
     expect(gemmKernelInfo().lastKernel).toBe("reference");
     gemm(false, false, 1, randomTensor(rng, 64, 64), randomTensor(rng, 64, 64), 0, zeros([64, 64]));
-    expect(gemmKernelInfo().lastKernel).toBe("wasm");
+    expect(gemmKernelInfo().lastKernel).toBe(hasNative ? "native" : "wasm");
     gemm(false, true, 1, randomTensor(rng, 128, 256), randomTensor(rng, 128, 256), 0, zeros([128, 128]));
     expect(gemmKernelInfo().lastKernel).toBe(gemmKernelInfo().kernel.replace("auto:", ""));
     gemm(false, false, 1, zeros([2, 2], "float64"), zeros([2, 2], "float64"), 0, zeros([2, 2], "float64"));
     expect(gemmKernelInfo().lastKernel).toBe("reference");
   });
 
-  it("every fast kernel gives bit-identical results (each C element sums in the same order)", () => {
+  it("wasm on 1 and 2 threads, and native on 1 and 2 threads, give bit-identical results", () => {
     const rng = new Rng(2);
     const A = randomTensor(rng, 131, 257);
     const B = randomTensor(rng, 190, 257);
-    const results = gemmKernelInfo()
-      .available.filter((k) => k !== "reference")
-      .map((k) => {
-        setGemmKernel(k);
-        return gemm(false, true, 0.5, A, B, 0, zeros([131, 190])).data;
-      });
-    for (const r of results) expect(r).toEqual(results[0]);
+    setGemmKernel("wasm");
+    const single = gemm(false, true, 0.5, A, B, 0, zeros([131, 190])).data;
+    setGemmKernel("parallel");
+    expect(gemm(false, true, 0.5, A, B, 0, zeros([131, 190])).data).toEqual(single);
+    const lib = loadNative();
+    if (typeof lib === "string") return; // addon not built here: the reason is in gemmKernelInfo().notes
+    const one = nativeGemm(lib, false, true, 0.5, A, B, 0, zeros([131, 190]), 1).data;
+    expect(nativeGemm(lib, false, true, 0.5, A, B, 0, zeros([131, 190]), 2).data).toEqual(one);
+  });
+
+  it("without the native addon, auto falls back to the WebAssembly kernels and says why", () => {
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+    const script = `import * as m from ${JSON.stringify(dist)};
+      const a = m.zeros([200, 300]); m.gemm(false, true, 1, a, a, 0, m.zeros([200, 200]));
+      console.log(JSON.stringify(m.gemmKernelInfo()));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      timeout: 30_000,
+      encoding: "utf8",
+      env: { ...process.env, NABLA_GEMM_NATIVE: "0" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.kernel).toBe("auto:parallel");
+    expect(info.lastKernel).toBe("parallel");
+    expect(info.notes.join(" ")).toMatch(/NABLA_GEMM_NATIVE=0/);
   });
 
   it("helper threads do not keep the process alive", () => {

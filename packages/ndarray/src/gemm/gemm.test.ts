@@ -176,6 +176,24 @@ describe("gemm kernels vs the reference", () => {
     });
   }
 
+  for (const kernel of kernels) {
+    it(`${kernel}: panels wider than the column block (n = 3100) and deeper than the k block`, () => {
+      setGemmKernel(kernel as never);
+      const rng = new Rng(11);
+      for (const [m, n, k, tA, tB] of [
+        [13, 3100, 300, false, true],
+        [7, 3100, 520, true, false],
+      ] as const) {
+        const A = tA ? randomMatrix(rng, k, m, "padded") : randomMatrix(rng, m, k, "contiguous");
+        const B = tB ? randomMatrix(rng, n, k, "contiguous") : randomMatrix(rng, k, n, "transposed");
+        const C = randomMatrix(rng, m, n, "padded");
+        const C0 = toRows(C);
+        gemm(tA, tB, 1.5, A, B, 0.5, C);
+        expectGemmClose(tA, tB, 1.5, A, B, 0.5, C0, C);
+      }
+    });
+  }
+
   it("gemmKernelInfo names the kernel and setGemmKernel rejects unknown names", () => {
     expect(typeof gemmKernelInfo().kernel).toBe("string");
     expect(() => setGemmKernel("gpu" as never)).toThrow(/setGemmKernel: kernel must be one of/);

@@ -1,5 +1,6 @@
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
+import { loadNative, type NativeGemm, nativeGemm } from "./native.js";
 import { gemmReference, gemmShape } from "./reference.js";
 import { WasmGemm } from "./wasm.js";
 
@@ -12,6 +13,8 @@ export interface GemmKernelInfo {
   simd: boolean;
   /** Threads the kernel large float32 products use. */
   threads: number;
+  /** Instruction set of that kernel: "avx512" | "avx2" | "scalar" (native), "wasm-simd128", or "js". */
+  isa: string;
   /** Kernels that loaded on this machine. */
   available: GemmKernel[];
   /** The kernel the most recent gemm call used. */
@@ -28,6 +31,17 @@ let forced: GemmKernel = "auto";
 let lastKernel = "none";
 let wasm: WasmGemm | null | undefined;
 const notes: string[] = [];
+let native: NativeGemm | null | undefined;
+
+/** The native addon, loaded on first use; null (with the reason in notes) when it was not built or fails. */
+function nativeKernel(): NativeGemm | null {
+  if (native === undefined) {
+    const loaded = loadNative();
+    native = typeof loaded === "string" ? null : loaded;
+    if (typeof loaded === "string") notes.push(loaded);
+  }
+  return native;
+}
 
 /** The WebAssembly kernel, created on first use; null (with a note) where WebAssembly SIMD is unavailable. */
 function wasmKernel(): WasmGemm | null {
@@ -47,6 +61,7 @@ function available(): GemmKernel[] {
   const w = wasmKernel();
   if (w) list.push("wasm");
   if (w && w.maxThreads > 1) list.push("parallel");
+  if (nativeKernel()) list.push("native");
   return list;
 }
 
@@ -72,10 +87,17 @@ export function gemmKernelInfo(): GemmKernelInfo {
   const w = wasmKernel();
   const allNotes = [...notes];
   if (w?.workerProblem) allNotes.push(w.workerProblem);
+  const nativeInfo = big === "native" ? nativeKernel()?.info() : undefined;
+  const threads = nativeInfo
+    ? nativeInfo.threads
+    : big === "parallel" && w && !w.workerProblem
+      ? w.maxThreads
+      : 1;
   return {
     kernel: forced === "auto" ? `auto:${big}` : big,
     simd: big !== "reference",
-    threads: big === "parallel" && w && !w.workerProblem ? w.maxThreads : 1,
+    threads,
+    isa: nativeInfo ? nativeInfo.isa : big === "reference" ? "js" : "wasm-simd128",
     available: available(),
     lastKernel,
     notes: allNotes,
@@ -89,7 +111,8 @@ function isF32(t: Tensor): boolean {
 /**
  * C = alpha op(A) op(B) + beta C (op = transpose when the flag is set), any sizes and strides, float32 or
  * float64; returns C. Float32 products go to the kernel set by setGemmKernel, or under "auto" by size:
- * m*n*k < 4096 reference, < 2^20 wasm (one thread), otherwise parallel. Float64 (and mixed dtypes) always
+ * m*n*k < 4096 reference; otherwise the native addon when it loaded (it uses its second thread from
+ * m*n*k >= 2^18), else wasm (one thread) below 2^20 and parallel (wasm on 2 threads) above. Float64 (and mixed dtypes) always
  * use the reference kernel: float64 serves gradient checks, where exactness matters more than speed.
  */
 export function gemm(
@@ -109,7 +132,23 @@ export function gemm(
   let kernel: GemmKernel = forced;
   if (kernel === "auto") {
     const work = m * n * k;
-    kernel = work < REFERENCE_MAX_WORK ? "reference" : work < PARALLEL_MIN_WORK ? "wasm" : largeKernel();
+    const big = largeKernel();
+    kernel =
+      work < REFERENCE_MAX_WORK
+        ? "reference"
+        : big === "native"
+          ? big
+          : work < PARALLEL_MIN_WORK
+            ? "wasm"
+            : big;
+  }
+  if (kernel === "native") {
+    const lib = nativeKernel();
+    if (lib) {
+      lastKernel = "native";
+      return nativeGemm(lib, transA, transB, alpha, A, B, beta, C, 2);
+    }
+    kernel = "parallel";
   }
   const w = kernel === "reference" ? null : wasmKernel();
   if (!w) {

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { Tensor } from "../tensor.js";
+
+/** The optional N-API addon built from native/gemm.cc by scripts/build-native.mjs. */
+export interface NativeGemm {
+  sgemm(
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    aOffset: number,
+    ars: number,
+    acs: number,
+    b: Float32Array,
+    bOffset: number,
+    brs: number,
+    bcs: number,
+    beta: number,
+    c: Float32Array,
+    cOffset: number,
+    crs: number,
+    ccs: number,
+    threads: number,
+  ): void;
+  info(): { isa: string; threads: number; mr: number; nr: number };
+}
+
+/** Loads the addon (same path from src/ under vitest and from dist/); returns the reason when it cannot. */
+export function loadNative(): NativeGemm | string {
+  if (process.env.NABLA_GEMM_NATIVE === "0") return "native kernel disabled by NABLA_GEMM_NATIVE=0";
+  const dir = new URL("../../dist/native/", import.meta.url);
+  const addon = fileURLToPath(new URL("nabla_gemm.node", dir));
+  if (!existsSync(addon)) {
+    const errorFile = fileURLToPath(new URL("build-error.txt", dir));
+    const reason = existsSync(errorFile) ? readFileSync(errorFile, "utf8").trim() : "addon not built";
+    return `native kernel unavailable: ${reason}`;
+  }
+  try {
+    return createRequire(import.meta.url)(addon) as NativeGemm;
+  } catch (e) {
+    return `native kernel failed to load: ${(e as Error).message.split("\n")[0]}`;
+  }
+}
+
+/** C = alpha op(A) op(B) + beta C on float32 views in place: the addon reads the views through their strides. */
+export function nativeGemm(
+  lib: NativeGemm,
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  A: Tensor,
+  B: Tensor,
+  beta: number,
+  C: Tensor,
+  threads: number,
+): Tensor {
+  const [m, n] = C.shape;
+  const k = transA ? A.shape[0] : A.shape[1];
+  const ars = transA ? A.stride[1] : A.stride[0];
+  const acs = transA ? A.stride[0] : A.stride[1];
+  const brs = transB ? B.stride[1] : B.stride[0];
+  const bcs = transB ? B.stride[0] : B.stride[1];
+  lib.sgemm(
+    m,
+    n,
+    k,
+    alpha,
+    A.data as Float32Array,
+    A.offset,
+    ars,
+    acs,
+    B.data as Float32Array,
+    B.offset,
+    brs,
+    bcs,
+    beta,
+    C.data as Float32Array,
+    C.offset,
+    C.stride[0],
+    C.stride[1],
+    threads,
+  );
+  return C;
+}
