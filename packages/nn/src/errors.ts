@@ -10,3 +10,11 @@ export class NnError extends Error {
 export function check(condition: boolean, where: string, message: string): asserts condition {
   if (!condition) throw new NnError(`${where}: ${message}`);
 }
+
+/**
+ * Throws an NnError with `where: message`. Hot paths call it as `if (!ok) fail(...)` so the
+ * message (a template string) is only built when the check fails, not on every step.
+ */
+export function fail(where: string, message: string): never {
+  throw new NnError(`${where}: ${message}`);
+}

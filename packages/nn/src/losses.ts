@@ -1,6 +1,6 @@
 /** Cross-entropy losses: on probabilities, and fused with softmax on logits. */
 import { type DType, rowLogSumExp, scale, softmaxRows, type Tensor, zeros } from "@nabla/ndarray";
-import { check, NnError } from "./errors.js";
+import { fail, NnError } from "./errors.js";
 import type { Loss } from "./module.js";
 import { BufferCache, dtypeOf, expect2d } from "./tensors.js";
 
@@ -15,7 +15,7 @@ export const CROSS_ENTROPY_EPSILON = 1e-12;
 
 /** Checks labels against a [rows, classes] input: right length, integers in [0, classes). */
 function checkLabels(labels: ArrayLike<number>, rows: number, classes: number, where: string): void {
-  check(labels.length === rows, where, `expected ${rows} labels (one per row), got ${labels.length}`);
+  if (labels.length !== rows) fail(where, `expected ${rows} labels (one per row), got ${labels.length}`);
   for (let i = 0; i < rows; i++) {
     const c = labels[i];
     if (!(Number.isInteger(c) && c >= 0 && c < classes)) {

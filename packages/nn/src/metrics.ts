@@ -1,6 +1,6 @@
 /** Classification metrics on logits (or probabilities). */
 import type { Tensor } from "@nabla/ndarray";
-import { check } from "./errors.js";
+import { fail } from "./errors.js";
 import { expect2d } from "./tensors.js";
 
 /**
@@ -10,7 +10,7 @@ import { expect2d } from "./tensors.js";
  */
 export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
   const rows = expect2d(logits, "countCorrect: logits");
-  check(labels.length === rows, "countCorrect", `expected ${rows} labels, got ${labels.length}`);
+  if (labels.length !== rows) fail("countCorrect", `expected ${rows} labels, got ${labels.length}`);
   const cols = logits.shape[1];
   const { data, offset, stride } = logits;
   let correct = 0;

@@ -3,7 +3,7 @@
  * per-shape buffer cache that lets a training step run without allocating.
  */
 import type { DType, Tensor } from "@nabla/ndarray";
-import { check, NnError } from "./errors.js";
+import { fail, NnError } from "./errors.js";
 
 /** The dtype of a tensor's storage; throws for anything but Float32Array/Float64Array. */
 export function dtypeOf(t: Tensor, where: string): DType {
@@ -14,10 +14,10 @@ export function dtypeOf(t: Tensor, where: string): DType {
 
 /** Asserts `t` is a 2-D [rows, cols] tensor (cols checked when given) and returns its row count. */
 export function expect2d(t: Tensor, where: string, cols?: number): number {
-  check(t.shape.length === 2, where, `expected a 2-D [batch, features] tensor, got shape [${t.shape}]`);
-  check(t.shape[0] >= 1, where, `expected at least one row, got shape [${t.shape}]`);
+  if (t.shape.length !== 2) fail(where, `expected a 2-D [batch, features] tensor, got shape [${t.shape}]`);
+  if (!(t.shape[0] >= 1)) fail(where, `expected at least one row, got shape [${t.shape}]`);
   if (cols !== undefined) {
-    check(t.shape[1] === cols, where, `expected ${cols} columns, got shape [${t.shape}]`);
+    if (t.shape[1] !== cols) fail(where, `expected ${cols} columns, got shape [${t.shape}]`);
   }
   return t.shape[0];
 }
@@ -25,13 +25,14 @@ export function expect2d(t: Tensor, where: string, cols?: number): number {
 /** Asserts `t` has the given dtype. */
 export function expectDtype(t: Tensor, dtype: DType, where: string): void {
   const actual = dtypeOf(t, where);
-  check(actual === dtype, where, `expected a ${dtype} tensor, got ${actual}`);
+  if (actual !== dtype) fail(where, `expected a ${dtype} tensor, got ${actual}`);
 }
 
 /** Asserts two tensors have the same shape. */
 export function expectSameShape(a: Tensor, b: Tensor, where: string, what: string): void {
-  const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-  check(same, where, `${what} must have shape [${b.shape}], got [${a.shape}]`);
+  let same = a.shape.length === b.shape.length;
+  for (let i = 0; same && i < a.shape.length; i++) same = a.shape[i] === b.shape[i];
+  if (!same) fail(where, `${what} must have shape [${b.shape}], got [${a.shape}]`);
 }
 
 /**
