@@ -88,6 +88,27 @@ function checkOptions(o: Required<CrossCheckOptions>): void {
   if (!Number.isFinite(o.seed)) bad("seed", "a finite number", o.seed);
 }
 
+function teacherLabels(
+  teacher: Float32Array,
+  x: Float32Array,
+  labels: Int32Array,
+  batchSize: number,
+  inDim: number,
+  classes: number,
+): void {
+  for (let i = 0; i < batchSize; i++) {
+    let best = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < classes; c++) {
+      let score = 0;
+      for (let k = 0; k < inDim; k++) score += teacher[c * inDim + k] * x[i * inDim + k];
+      if (score > best) {
+        best = score;
+        labels[i] = c;
+      }
+    }
+  }
+}
+
 /** Runs nabla and TF.js side by side from identical weights; see CrossCheckResult. */
 export async function crossCheck(options: CrossCheckOptions = {}): Promise<CrossCheckResult> {
   const o: Required<CrossCheckOptions> = {
@@ -106,6 +127,10 @@ export async function crossCheck(options: CrossCheckOptions = {}): Promise<Cross
   const loss = new SoftmaxCrossEntropy();
   const tfjs = await createTfjsMlp({ layers: nablaMlpWeights(nabla), backend: o.backend });
   const batchRng = new Rng(seed + 1);
+  // A learnable task, so the compared trajectories actually descend: labels are the argmax of a fixed
+  // random linear "teacher" applied to the inputs.
+  const teacher = new Float32Array(classes * inDim);
+  batchRng.fillNormal(teacher);
   const x = new Float32Array(batchSize * inDim);
   const labels = new Int32Array(batchSize);
   const result: CrossCheckResult = {
@@ -123,9 +148,9 @@ export async function crossCheck(options: CrossCheckOptions = {}): Promise<Cross
   };
   try {
     for (let step = 0; step < steps; step++) {
-      // A fresh deterministic batch: standard-normal inputs (like normalised pixels), uniform labels.
+      // A fresh deterministic batch of standard-normal inputs (like normalised pixels).
       batchRng.fillNormal(x);
-      for (let i = 0; i < batchSize; i++) labels[i] = batchRng.nextUint32() % classes;
+      teacherLabels(teacher, x, labels, batchSize, inDim, classes);
 
       nabla.zeroGrad();
       const lossNabla = loss.forward(nabla.forward(fromTypedArray(x, [batchSize, inDim])), labels);
