@@ -155,7 +155,12 @@ export async function fetchCifar10(options: Cifar10Options = {}): Promise<FetchR
   });
   try {
     // Another process may have completed the work while we waited for the lock.
-    const current = await verify(dir);
+    const current = await verifyFolder(dir, manifest);
+    const valid = current.files.filter((f) => f.ok).length;
+    onProgress({
+      phase: "info",
+      message: `${dir}: ${valid} of ${current.files.length} files valid${current.ok ? "" : "; fetching CIFAR-10"}`,
+    });
     if (current.ok) {
       await ensureMetaFile(dir);
       return { dir, source: "cache", files: current.files, attempts: [], removed: [], seconds: elapsed() };
