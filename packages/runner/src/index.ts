@@ -8,6 +8,7 @@ export { createProgressRenderer, describeEvent, type ProgressRenderer } from "./
 export {
   type Environment,
   environmentSchema,
+  formatJson,
   loadResults,
   type Metrics,
   metricsSchema,

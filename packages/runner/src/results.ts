@@ -116,9 +116,31 @@ export function writeFileAtomic(file: string, content: string): void {
   }
 }
 
-/** Serialises results deterministically (key order as built, 2-space indent, trailing newline). */
+/**
+ * JSON with a 2-space indent, except that arrays of numbers (or other scalars) stay on one line, so a
+ * results file reads (and diffs) by field rather than one number per line. Deterministic: same value, same text.
+ */
+export function formatJson(value: unknown, indent = ""): string {
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== "object")) {
+      return `[${value.map((v) => JSON.stringify(v ?? null)).join(", ")}]`;
+    }
+    const inner = `${indent}  `;
+    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return "{}";
+    const inner = `${indent}  `;
+    const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(",\n");
+    return `{\n${body}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Serialises results deterministically (key order as built, trailing newline). */
 export function serializeResults(results: Results): string {
-  return `${JSON.stringify(results, null, 2)}\n`;
+  return `${formatJson(results)}\n`;
 }
 
 export function writeResults(file: string, results: Results): void {
