@@ -298,4 +298,58 @@ describe("official archive", () => {
       expect(report.attempts[0].seconds).toBeLessThan(5);
     });
   });
+
+  it("HTTP errors and a stalled body are one-line errors naming the URL", async () => {
+    await withTempDir(async (dir) => {
+      const set = makeFixtureSet();
+      const archive = makeOfficialArchive(set);
+      const notFound = await startServer((_req, res) => {
+        res.writeHead(404, "Not Found");
+        res.end();
+      });
+      const stalled = await startServer((_req, res) => {
+        res.writeHead(200, { "content-length": archive.length });
+        res.write(archive.subarray(0, 1000)); // then nothing, connection left open
+      });
+      try {
+        const base = { ...quiet, dataDir: dir, manifest: set.manifest, sources: ["official"] as const };
+        expect(await errorOf(fetchCifar10({ ...base, archiveUrl: notFound.url }))).toMatch(
+          `official: ${notFound.url}: download failed: HTTP 404 Not Found`,
+        );
+        const message = await errorOf(
+          fetchCifar10({ ...base, archiveUrl: stalled.url, stallTimeoutMs: 200 }),
+        );
+        expect(message).toMatch(
+          `official: ${stalled.url}: download interrupted after 1,000 of ${formatCount(archive.length)} bytes: no data for 200 ms`,
+        );
+        expect(await readdir(dir)).toEqual([]);
+      } finally {
+        await notFound.close();
+        await stalled.close();
+      }
+    });
+  });
+
+  it("leftovers of a killed run (temp files, download folder) are cleaned up by the next fetch", async () => {
+    await withTempDir(async (root) => {
+      const set = makeFixtureSet();
+      const dir = join(root, "cache");
+      await mkdir(join(dir, ".download-abc123"), { recursive: true });
+      await writeFile(join(dir, ".download-abc123", "archive.tar.gz"), "partial");
+      await writeFile(join(dir, ".data_batch_1.bin.4242.deadbeef.tmp"), "half a file");
+      const mirror = join(root, "mirror.tgz");
+      await writeFile(mirror, makeMirrorTarball(set));
+      await fetchCifar10({
+        ...quiet,
+        dataDir: dir,
+        manifest: set.manifest,
+        sources: ["mirror"],
+        mirrorTarball: mirror,
+      });
+      expect((await readdir(dir)).sort()).toEqual([...set.files.keys(), "batches.meta.txt"].sort());
+      expect(await readFile(join(dir, "batches.meta.txt"), "utf8")).toBe(
+        "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n",
+      );
+    });
+  });
 });
