@@ -26,7 +26,8 @@ figcaption { margin-top: 0.35em; }
 .caption-label { font-weight: bold; }
 .side-by-side { display: flex; gap: 5mm; align-items: flex-start; break-inside: avoid; }
 .side-by-side > .figure { flex: 1 1 0; min-width: 0; margin: 0.5em 0; }
-.table-wrap { margin: 0.9em 0; }
+/* A table moves to the next page as a whole when it fits on one; longer ones break between rows only. */
+.table-wrap { margin: 0.9em 0; break-inside: avoid; page-break-inside: avoid; }
 table { border-collapse: collapse; margin: 0 auto; font-size: 8.8pt; line-height: 1.3; }
 thead { display: table-header-group; }
 tr, th, td { break-inside: avoid; page-break-inside: avoid; }

@@ -185,6 +185,16 @@ function registerHelpers(
   hb.registerHelper("and", (...args: HelperArgs) => args.slice(0, -1).every(Boolean));
   hb.registerHelper("or", (...args: HelperArgs) => args.slice(0, -1).some(Boolean));
   hb.registerHelper("not", (a: unknown) => !a);
+  // (array a b c) -> [a, b, c], e.g. to pass one row to the verification-table partial.
+  hb.registerHelper("array", (...args: HelperArgs) => args.slice(0, -1));
+  hb.registerHelper(
+    "sub",
+    (a: unknown, b: unknown) => (num(a, "sub") ?? Number.NaN) - (num(b, "sub") ?? Number.NaN),
+  );
+  hb.registerHelper(
+    "mul",
+    (a: unknown, b: unknown) => (num(a, "mul") ?? Number.NaN) * (num(b, "mul") ?? Number.NaN),
+  );
 }
 
 function texSource(context: unknown, args: HelperArgs, helper: string): string {
