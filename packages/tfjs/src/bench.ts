@@ -76,11 +76,10 @@ async function main(): Promise<void> {
     `TF.js MLP ${DIMS.join("-")}, train batch ${BATCH}, eval batch ${EVAL_BATCH}, >= ${MIN_SECONDS}s each`,
   );
   for (const [name, options] of configs) {
-    process.stdout.write(`  ${name} ... `);
     const row = await benchOne(name, options);
     rows.push(row);
     console.log(
-      `train ${row.trainSamplesPerSecond} samples/s (${row.trainStepMs} ms/step), eval ${row.evalSamplesPerSecond} samples/s`,
+      `  ${name}: train ${row.trainSamplesPerSecond} samples/s (${row.trainStepMs} ms/step), eval ${row.evalSamplesPerSecond} samples/s`,
     );
   }
   const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bench", "out");

@@ -57,7 +57,11 @@ function isPositiveInt(n: unknown): n is number {
 }
 
 /** Validates layer shapes (and, with `expected`, that they match the model's). Throws TfjsMlpError. */
-export function validateLayers(where: string, layers: unknown, expected?: TfjsLayerWeights[]): void {
+export function validateLayers(
+  where: string,
+  layers: unknown,
+  expected?: { inDim: number; outDim: number }[],
+): void {
   if (!Array.isArray(layers) || layers.length === 0) {
     throw new TfjsMlpError(`${where}: layers must be a non-empty array of { weight, bias, inDim, outDim }`);
   }
@@ -246,7 +250,7 @@ class TfjsMlpImpl implements TfjsMlp {
 
   setWeights(layers: TfjsLayerWeights[]): void {
     this.check("setWeights");
-    validateLayers("TfjsMlp.setWeights", layers, this.layers as unknown as TfjsLayerWeights[]);
+    validateLayers("TfjsMlp.setWeights", layers, this.layers);
     tf.tidy(() => {
       layers.forEach((l, i) => {
         this.layers[i].weight.assign(tf.tensor2d(l.weight.slice(), [l.outDim, l.inDim]));
