@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,6 +11,20 @@ import type { ExperimentSpec } from "./spec.js";
 /** The packages whose code decides the numbers in a results file. */
 const SHAPING_PACKAGES = ["@nabla/ndarray", "@nabla/nn", "@nabla/optim", "@nabla/cifar"] as const;
 const TFJS_PACKAGES = ["@nabla/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm"] as const;
+
+/**
+ * This package's own modules that decide the numbers (the loop, models, optimizers, data order, spec
+ * defaults). The CLI, progress output and sweep plumbing are left out: editing a help text must not rerun
+ * hours of experiments.
+ */
+const RUNNER_SHAPING_MODULES = [
+  "data.js",
+  "experiment.js",
+  "models.js",
+  "optimizers.js",
+  "spec.js",
+  "train.js",
+];
 
 const require = createRequire(import.meta.url);
 const runnerRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -62,13 +76,15 @@ export function packageFingerprint(name: string): PackageFingerprint | null {
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string };
     const files: string[] = [];
     // Workspace packages ship dist/; third-party ones are pinned by version, hashing their code is not needed.
-    if (name.startsWith("@nabla/")) listCodeFiles(join(root, "dist"), files);
+    if (name === "@nabla/runner") files.push(...RUNNER_SHAPING_MODULES.map((m) => join(root, "dist", m)));
+    else if (name.startsWith("@nabla/")) listCodeFiles(join(root, "dist"), files);
     files.sort();
     const hash = createHash("sha256");
     for (const file of files) {
       hash.update(file.slice(root.length));
       hash.update("\0");
-      hash.update(readFileSync(file));
+      // A module not built yet (tests running from src/) counts as absent rather than failing the run.
+      hash.update(existsSync(file) ? readFileSync(file) : "(missing)");
     }
     result = { version: manifest.version ?? "0.0.0", code: hash.digest("hex") };
   }
