@@ -4,8 +4,8 @@
 // BLIS-style: pack a KC x NC panel of op(B) into NR-wide slivers and MC x KC blocks of op(A) into MR-tall
 // slivers, then a register-tiled micro-kernel. The micro-kernel is chosen once at load time with
 // __builtin_cpu_supports: AVX-512F (12x32 tile, 24 zmm accumulators), AVX2+FMA (6x16, 12 ymm), or portable
-// scalar code. Work is split over the calling thread plus one persistent helper thread (this machine has
-// 2 cores); the call returns only when both halves are done, so JavaScript sees a synchronous function.
+// scalar code. Work is shared between the calling thread and one persistent helper thread (this machine has
+// 2 cores); the call returns only when every chunk is done, so JavaScript sees a synchronous function.
 // Pack buffers are allocated once per thread and only grow, so steady-state calls allocate nothing.
 // Each C element is always summed in the same order, so results do not depend on how work is split.
 
@@ -209,63 +209,201 @@ void gemmBlocked(const Op& op, Scratch& s) {
   }
 }
 
+// Shared-B mode (used by two threads when op(B) is at most NC wide): op(B) is packed once for the whole k
+// into a buffer laid out [KC block][sliver][kc][NR] (block pc starts at pc * ncPad), the threads splitting the
+// slivers; then each thread multiplies its own rows against it. This avoids packing B once per thread.
+template <int NR>
+void packSharedB(const Op& op, float* shared, int ncPad, int s0, int s1) {
+  const int j0 = s0 * NR, j1 = std::min(op.n, s1 * NR);
+  for (int pc = 0; pc < op.k; pc += KC) {
+    const int kc = std::min(KC, op.k - pc);
+    packB<NR>(shared + static_cast<long>(pc) * ncPad + static_cast<long>(j0) * kc, op.b + pc * op.brs + j0 * op.bcs,
+              op.brs, op.bcs, kc, j1 - j0);
+  }
+}
+
+template <int MR, int NR, Kernel K>
+void gemmRowsSharedB(const Op& op, const float* shared, int ncPad, Scratch& s) {
+  alignas(64) float tile[MR * NR];
+  float* pa = s.grow(s.packA, s.capA, static_cast<size_t>(MC) * KC);
+  for (int pc = 0; pc < op.k; pc += KC) {
+    const int kc = std::min(KC, op.k - pc);
+    const float beta = pc == 0 ? op.beta : 1.f;
+    const float* block = shared + static_cast<long>(pc) * ncPad;
+    for (int ic = 0; ic < op.m; ic += MC) {
+      const int mc = std::min(MC, op.m - ic);
+      packA<MR>(pa, op.a + ic * op.ars + pc * op.acs, op.ars, op.acs, mc, kc);
+      for (int jr = 0; jr < op.n; jr += NR) {
+        const int cols = std::min(NR, op.n - jr);
+        for (int ir = 0; ir < mc; ir += MR) {
+          K(kc, pa + ir * kc, block + jr * kc, tile);
+          float* c = op.c + (ic + ir) * op.crs + jr * op.ccs;
+          storeTile<MR, NR>(tile, c, op.crs, op.ccs, std::min(MR, mc - ir), cols, op.alpha, beta);
+        }
+      }
+    }
+  }
+}
+
 struct Isa {
   const char* name;
   int mr, nr;
   void (*run)(const Op&, Scratch&);
+  void (*packShared)(const Op&, float*, int, int, int);
+  void (*rowsShared)(const Op&, const float*, int, Scratch&);
 };
+
+template <int MR, int NR, Kernel K>
+Isa makeIsa(const char* name) {
+  return {name, MR, NR, gemmBlocked<MR, NR, K>, packSharedB<NR>, gemmRowsSharedB<MR, NR, K>};
+}
 
 Isa chooseIsa() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {"avx512", 12, 32, gemmBlocked<12, 32, kernelAvx512>};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {"avx2", 6, 16, gemmBlocked<6, 16, kernelAvx2>};
-  return {"scalar", 4, 8, gemmBlocked<4, 8, kernelScalar>};
+  if (__builtin_cpu_supports("avx512f")) return makeIsa<12, 32, kernelAvx512>("avx512");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return makeIsa<6, 16, kernelAvx2>("avx2");
+  return makeIsa<4, 8, kernelScalar>("scalar");
 }
 
 Isa isa;
 int helperCount = 0;
 
-// One persistent helper thread: the caller posts a job, runs its own half, then waits for `done`.
-struct Helper {
+// Work sharing with one persistent helper thread. A call cuts C into chunks (column or row ranges at tile
+// boundaries) that the caller and the helper claim from a shared counter, so if the helper is descheduled
+// (a busy machine) the caller simply does more chunks. The claim word packs (generation << 32 | next chunk),
+// so a helper that wakes late can never claim a chunk of a newer call with an older call's operands.
+struct Pool {
   std::mutex mu;
   std::condition_variable cv;
-  Op job{};
-  std::atomic<int> state{0};  // 0 idle, 1 job posted, 2 done
+  std::atomic<uint64_t> claim{0};
+  std::atomic<int> completed{0};
+  std::atomic<uint32_t> posted{0};  // generation of the latest job
+  Op op{};
+  bool byColumns = true;
+  int chunks = 0, chunkTiles = 0;
+  // Shared-B mode: chunks [0, packChunks) pack slivers of B, the rest are row chunks that start only after
+  // every pack chunk is done (packDone).
+  bool sharedB = false;
+  int packChunks = 0, slivers = 0, ncPad = 0;
+  std::atomic<int> packDone{0};
+  float* shared = nullptr;
+  size_t sharedCap = 0;
   Scratch scratch;
-  std::thread thread;
 
-  void loop() {
+  void runChunk(const Op& whole, int index, Scratch& s) {
+    if (!sharedB) {
+      isa.run(chunk(whole, index), s);
+      return;
+    }
+    if (index < packChunks) {
+      const int per = ceilDivide(slivers, packChunks);
+      isa.packShared(whole, shared, ncPad, index * per, std::min(slivers, (index + 1) * per));
+      packDone.fetch_add(1, std::memory_order_acq_rel);
+      return;
+    }
+    for (int spin = 0; packDone.load(std::memory_order_acquire) < packChunks; spin++) {
+      if (spin < 4000) _mm_pause(); else std::this_thread::yield();
+    }
+    isa.rowsShared(chunk(whole, index - packChunks), shared, ncPad, s);
+  }
+
+  static int ceilDivide(int a, int b) { return (a + b - 1) / b; }
+
+  Op chunk(const Op& whole, int index) const {
+    Op part = whole;
+    if (byColumns) {
+      const int j0 = index * chunkTiles * isa.nr;
+      part.n = std::min(whole.n, j0 + chunkTiles * isa.nr) - j0;
+      part.b = whole.b + j0 * whole.bcs;
+      part.c = whole.c + j0 * whole.ccs;
+    } else {
+      const int i0 = index * chunkTiles * isa.mr;
+      part.m = std::min(whole.m, i0 + chunkTiles * isa.mr) - i0;
+      part.a = whole.a + i0 * whole.ars;
+      part.c = whole.c + i0 * whole.crs;
+    }
+    return part;
+  }
+
+  // Claims and runs chunks of generation `gen` until none are left.
+  void work(uint32_t gen, const Op& whole, int n, Scratch& s) {
     for (;;) {
-      // Spin briefly (consecutive GEMMs of a training step arrive within microseconds), then sleep.
-      for (int spin = 0; spin < 20000 && state.load(std::memory_order_acquire) != 1; spin++) _mm_pause();
-      if (state.load(std::memory_order_acquire) != 1) {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return state.load(std::memory_order_acquire) == 1; });
+      uint64_t cur = claim.load(std::memory_order_acquire);
+      for (;;) {
+        if (static_cast<uint32_t>(cur >> 32) != gen || static_cast<int>(cur & 0xffffffffu) >= n) return;
+        if (claim.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel)) break;
       }
-      isa.run(job, scratch);
-      state.store(2, std::memory_order_release);
+      runChunk(whole, static_cast<int>(cur & 0xffffffffu), s);
+      completed.fetch_add(1, std::memory_order_acq_rel);
     }
   }
-  void post(const Op& op) {
-    job = op;
+
+  void helperLoop() {
+    uint32_t seen = 0;
+    for (;;) {
+      // Spin briefly (the GEMMs of a training step come microseconds apart), then sleep on the condvar.
+      for (int spin = 0; spin < 20000 && posted.load(std::memory_order_acquire) == seen; spin++) _mm_pause();
+      if (posted.load(std::memory_order_acquire) == seen) {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return posted.load(std::memory_order_acquire) != seen; });
+      }
+      uint32_t gen;
+      Op whole;
+      int n;
+      {
+        std::lock_guard<std::mutex> lock(mu);  // the job fields are written under mu
+        gen = posted.load(std::memory_order_acquire);
+        whole = op;
+        n = chunks;
+      }
+      seen = gen;
+      work(gen, whole, n, scratch);
+    }
+  }
+
+  // Row chunks over a B packed once and shared (caller holds `busy`, so the buffer is not in use).
+  void runSharedB(const Op& whole, int tilesPerChunk, int rowChunks, Scratch& own) {
+    slivers = ceilDivide(whole.n, isa.nr);
+    ncPad = slivers * isa.nr;
+    const size_t need = static_cast<size_t>(whole.k) * ncPad;
+    if (need > sharedCap) {
+      std::free(shared);
+      shared = static_cast<float*>(std::aligned_alloc(64, ((need * 4 + 63) / 64) * 64));
+      sharedCap = need;
+    }
+    packChunks = std::min(slivers, 4);
+    packDone.store(0, std::memory_order_relaxed);
+    run(whole, false, tilesPerChunk, packChunks + rowChunks, own, true);
+  }
+
+  void run(const Op& whole, bool columns, int tilesPerChunk, int n, Scratch& own, bool withSharedB = false) {
+    uint32_t gen;
     {
       std::lock_guard<std::mutex> lock(mu);
-      state.store(1, std::memory_order_release);
+      op = whole;
+      byColumns = columns;
+      chunkTiles = tilesPerChunk;
+      chunks = n;
+      sharedB = withSharedB;
+      completed.store(0, std::memory_order_relaxed);
+      gen = posted.load(std::memory_order_relaxed) + 1;
+      claim.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+      posted.store(gen, std::memory_order_release);
     }
     cv.notify_one();
-  }
-  void wait() {
-    while (state.load(std::memory_order_acquire) != 2) _mm_pause();
-    state.store(0, std::memory_order_relaxed);
+    work(gen, whole, n, own);
+    for (int spin = 0; completed.load(std::memory_order_acquire) < n; spin++) {
+      if (spin < 4000) _mm_pause(); else std::this_thread::yield();
+    }
   }
 };
 
-Helper* helper = nullptr;
+Pool* pool = nullptr;
 Scratch mainScratch;
 
 int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
-std::mutex busy;  // the helper thread and mainScratch serve one caller at a time
+std::mutex busy;  // the pool and mainScratch serve one caller at a time
 
 void runGemm(const Op& op, int threads) {
   std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
@@ -275,34 +413,25 @@ void runGemm(const Op& op, int threads) {
     return;
   }
   const long work = static_cast<long>(op.m) * op.n * op.k;
-  if (threads < 2 || !helper || work < (1L << 18)) {
-    isa.run(op, mainScratch);
-    return;
-  }
-  // Split C into two parts along the side whose tile count halves more evenly.
   const int tm = ceilDiv(op.m, isa.mr), tn = ceilDiv(op.n, isa.nr);
-  const long costRows = static_cast<long>(ceilDiv(tm, 2)) * tn;
-  const long costCols = static_cast<long>(ceilDiv(tn, 2)) * tm;
-  Op first = op, second = op;
-  if (costCols <= costRows && tn >= 2) {
-    const int n0 = ceilDiv(tn, 2) * isa.nr;
-    first.n = n0;
-    second.n = op.n - n0;
-    second.b = op.b + n0 * op.bcs;
-    second.c = op.c + n0 * op.ccs;
-  } else if (tm >= 2) {
-    const int m0 = ceilDiv(tm, 2) * isa.mr;
-    first.m = m0;
-    second.m = op.m - m0;
-    second.a = op.a + m0 * op.ars;
-    second.c = op.c + m0 * op.crs;
-  } else {
+  if (threads < 2 || !pool || work < (1L << 18) || op.k == 0 || (tm < 2 && tn < 2)) {
     isa.run(op, mainScratch);
     return;
   }
-  helper->post(second);
-  isa.run(first, mainScratch);
-  helper->wait();
+  // Chunks of at least 2 tiles (up to 8 chunks) so a descheduled helper delays the call by little.
+  auto perChunk = [](int tiles) { return std::max(1, ceilDiv(tiles, std::min(8, std::max(2, tiles / 2)))); };
+  if (op.n <= NC && tm >= 2 && 4L * op.m >= op.n) {
+    // A is comparable to B or larger: split rows, pack B once for both threads.
+    const int per = perChunk(tm);
+    pool->runSharedB(op, per, ceilDiv(tm, per), mainScratch);
+  } else if (tn >= 2) {
+    // B is much wider than A: split columns; each chunk packs only its own B columns (plus the small A).
+    const int per = perChunk(tn);
+    pool->run(op, true, per, ceilDiv(tn, per), mainScratch);
+  } else {
+    const int per = perChunk(tm);
+    pool->run(op, false, per, ceilDiv(tm, per), mainScratch);
+  }
 }
 
 // ---- N-API glue ----
@@ -401,15 +530,15 @@ napi_value Info(napi_env env, napi_callback_info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  if (!helper && isa.run == nullptr) {
+  static std::once_flag once;
+  std::call_once(once, [] {
     isa = chooseIsa();
     if (std::thread::hardware_concurrency() >= 2) {
-      helper = new Helper();
-      helper->thread = std::thread([] { helper->loop(); });
-      helper->thread.detach();  // a detached thread does not keep the Node process alive
+      pool = new Pool();
+      std::thread([] { pool->helperLoop(); }).detach();  // detached: never keeps the Node process alive
       helperCount = 1;
     }
-  }
+  });
   napi_value fn;
   CHECK(napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, nullptr, &fn));
   CHECK(napi_set_named_property(env, exports, "sgemm", fn));
