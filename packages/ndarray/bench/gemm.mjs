@@ -76,15 +76,24 @@ for ta, tb, sa, sb in shapes:
 print(json.dumps({"numpy": np.__version__, "rates": out}))
 `;
   try {
-    return JSON.parse(execFileSync("python3", ["-c", py], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+    return JSON.parse(
+      execFileSync("python3", ["-c", py], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    );
   } catch (e) {
-    return { skipped: `numpy not measured: ${String(e.stderr || e.message).trim().split("\n").pop()}` };
+    return {
+      skipped: `numpy not measured: ${String(e.stderr || e.message)
+        .trim()
+        .split("\n")
+        .pop()}`,
+    };
   }
 }
 
 const info = gemmKernelInfo();
 const kernels = info.available;
-console.log(`kernels: ${kernels.join(", ")}; auto uses ${info.kernel} (${info.isa}, ${info.threads} threads)`);
+console.log(
+  `kernels: ${kernels.join(", ")}; auto uses ${info.kernel} (${info.isa}, ${info.threads} threads)`,
+);
 for (const note of info.notes) console.log(`note: ${note}`);
 const results = shapes.map((s) => {
   const row = { shape: s[0], mflop: flops(s) / 1e6 };
@@ -112,6 +121,9 @@ if (np.skipped) console.log(np.skipped);
 const outDir = join(dirname(fileURLToPath(import.meta.url)), "out");
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, "gemm.json");
-writeFileSync(`${file}.tmp`, `${JSON.stringify({ date: new Date().toISOString(), info, numpy: np.numpy ?? null, results }, null, 2)}\n`);
+writeFileSync(
+  `${file}.tmp`,
+  `${JSON.stringify({ date: new Date().toISOString(), info, numpy: np.numpy ?? null, results }, null, 2)}\n`,
+);
 renameSync(`${file}.tmp`, file);
 console.log(`wrote ${file}`);
