@@ -1,6 +1,6 @@
 import { gemmKernelInfo } from "@nabla/ndarray";
 import { evalLoader, loadExperimentData, trainLoader } from "./data.js";
-import { CancelledError } from "./errors.js";
+import { CancelledError, UserError } from "./errors.js";
 import { cacheKey, describeEnvironment } from "./fingerprint.js";
 import { buildNablaMlp, nablaModel, optimParams, type TrainableModel, tfjsModel } from "./models.js";
 import { buildOptimizer, buildScheduler } from "./optimizers.js";
@@ -109,7 +109,17 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
     };
     // Last chance to honour a Ctrl-C that arrived during the test evaluation; the write itself is atomic.
     if (signal?.aborted) throw new CancelledError(`${spec.name}: cancelled`);
-    writeResults(file, results);
+    try {
+      writeResults(file, results);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A results folder that cannot be written (not a folder, no permission, disk full) is the user's to fix.
+      if (code === "EEXIST" || code === "ENOTDIR") {
+        throw new UserError(`${options.resultsDir}: expected a results folder, found a file`);
+      }
+      if (code !== undefined) throw new UserError(`${file}: cannot write results (${code})`);
+      throw err;
+    }
     onProgress?.({
       type: "done",
       name: spec.name,

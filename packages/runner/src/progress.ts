@@ -63,7 +63,8 @@ export function createProgressRenderer(
     drawn = 0;
   };
   const draw = () => {
-    const width = Math.max(40, (stream.columns ?? 100) - 1);
+    // Some terminals (and `script`) report 0 columns: assume 100 then.
+    const width = Math.max(40, (stream.columns || 100) - 1);
     for (const line of bars.values()) stream.write(`${line.slice(0, width)}\x1b[K\n`);
     drawn = bars.size;
     lastDraw = performance.now();

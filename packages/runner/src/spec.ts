@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { SpecError } from "./errors.js";
 
@@ -345,11 +346,24 @@ export function readSpecFile(file: string): unknown {
     const code = (err as NodeJS.ErrnoException).code;
     throw new SpecError(`${file}: cannot read the spec file (${code ?? String(err)})`);
   }
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     throw new SpecError(`${file}: not valid JSON (${(err as Error).message})`);
   }
+  for (const spec of Array.isArray(json) ? json : [json]) resolveDataDir(spec, dirname(resolve(file)));
+  return json;
+}
+
+/** A relative `data.dir` in a spec file means relative to that file, wherever the CLI is started from. */
+function resolveDataDir(spec: unknown, base: string): void {
+  if (spec === null || typeof spec !== "object") return;
+  const data = (spec as { data?: unknown }).data;
+  if (data === null || typeof data !== "object") return;
+  const dir = (data as { dir?: unknown }).dir;
+  if (typeof dir === "string" && dir !== "" && !isAbsolute(dir))
+    (data as { dir: string }).dir = resolve(base, dir);
 }
 
 /** Reads a spec file holding one experiment. */

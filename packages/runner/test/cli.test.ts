@@ -137,3 +137,23 @@ describe("nabla CLI", () => {
     expect(resultsSchema.safeParse(json).success).toBe(true);
   });
 });
+
+describe("nabla CLI paths", () => {
+  test("a relative data.dir is relative to the spec file; a bad folder is a one-line error", async () => {
+    const dir = tempDir();
+    const spec = writeSpec(dir, tinySpec({ name: "d", data: { source: "cifar10", dir: "no-such-folder" } }));
+    const r = await nabla(["run", spec], tempDir());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(join(dir, "no-such-folder"));
+    expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^nabla: .*no-such-folder/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("--out naming a file is a one-line error", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "taken"), "x");
+    const r = await nabla(["run", writeSpec(dir, tinySpec({ epochs: 1 })), "--out", "taken"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n").at(-1)).toBe("nabla: taken: expected a results folder, found a file");
+  });
+});
