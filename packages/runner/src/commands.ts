@@ -210,7 +210,13 @@ async function dataCommand(args: string[], io: Out): Promise<number> {
     userDir: values.dir as string | undefined,
     dataDir: values["cache-dir"] as string | undefined,
     onProgress: (e: CifarProgressEvent) =>
-      progress.listener({ type: "data", name: "cifar-10", message: `${e.phase}: ${e.message}` }),
+      progress.listener({
+        type: "data",
+        name: "cifar-10",
+        message: `${e.phase}: ${e.message}`,
+        done: e.done,
+        total: e.total,
+      }),
   };
   if (action === "fetch") {
     const report = await fetchCifar10(options);

@@ -69,7 +69,13 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
 
   const startedAt = new Date().toISOString();
   const data = await loadExperimentData(spec, (e) =>
-    onProgress?.({ type: "data", name: spec.name, message: `cifar-10 ${e.phase}: ${e.message}` }),
+    onProgress?.({
+      type: "data",
+      name: spec.name,
+      message: `cifar-10 ${e.phase}: ${e.message}`,
+      done: e.done,
+      total: e.total,
+    }),
   );
   const mlp = buildNablaMlp(spec);
   const optimizer = buildOptimizer(spec, optimParams(mlp));

@@ -42,11 +42,20 @@ describe("progress", () => {
   test("plain lines when not a terminal: no bars, no escape codes", () => {
     const out = sink(false);
     const r = createProgressRenderer(out.stream);
+    r.listener({ type: "data", name: "q3", message: "cifar-10 verify: a ok", done: 1, total: 2 });
+    r.listener({
+      type: "data",
+      name: "q3",
+      message: "cifar-10 verify: all files verified",
+      done: 2,
+      total: 2,
+    });
     r.listener(step(100));
     r.listener(epoch);
     r.clear();
     expect(out.text()).toBe(
-      "q3: epoch 2/10  train loss 1.2346  val acc 45.67%  val loss 1.5000  lr 0.1  35.1 s\n",
+      "q3: cifar-10 verify: all files verified\n" +
+        "q3: epoch 2/10  train loss 1.2346  val acc 45.67%  val loss 1.5000  lr 0.1  35.1 s\n",
     );
   });
 

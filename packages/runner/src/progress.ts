@@ -71,6 +71,21 @@ export function createProgressRenderer(
   };
 
   const listener: ProgressListener = (event) => {
+    if (
+      event.type === "data" &&
+      event.done !== undefined &&
+      event.total !== undefined &&
+      event.done < event.total
+    ) {
+      // An intermediate part of a data step: a transient bar on a terminal, nothing in a log.
+      if (!tty) return;
+      bars.set(event.name, `${event.name}: ${event.message} [${event.done}/${event.total}]`);
+      if (performance.now() - lastDraw < 100) return;
+      erase();
+      draw();
+      return;
+    }
+    if (event.type === "data") bars.delete(event.name);
     if (event.type === "step") {
       if (!tty) return;
       const perStep = event.epochElapsedSeconds / event.step;

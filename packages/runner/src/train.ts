@@ -5,7 +5,14 @@ import type { Metrics } from "./results.js";
 
 /** Progress of one experiment, for a progress bar or a log. Epochs are 1-based. */
 export type ProgressEvent =
-  | { type: "data"; name: string; message: string }
+  | {
+      type: "data";
+      name: string;
+      message: string;
+      /** Progress of a multi-part data step (files verified, bytes downloaded); only the last part is logged. */
+      done?: number;
+      total?: number;
+    }
   | { type: "start"; name: string; epochs: number; stepsPerEpoch: number }
   | {
       type: "step";
