@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gemm, gemmKernelInfo, Rng, setGemmKernel, zeros } from "../dist/index.js";
+import { gemm, gemmKernelInfo, Rng, setGemmKernel, setGemmThreads, zeros } from "../dist/index.js";
 
 const REPS = 7;
 const BATCH_MS = 30;
@@ -24,8 +24,9 @@ const shapes = [
 const flops = (s) => 2 * s[5][0] * s[5][1] * (s[1] ? s[3][0] : s[3][1]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function timeNabla(s, kernel) {
+function timeNabla(s, kernel, threads) {
   setGemmKernel(kernel);
+  setGemmThreads(threads);
   const rng = new Rng(1);
   const a = zeros(s[3]);
   const b = zeros(s[4]);
@@ -51,7 +52,7 @@ function timeNabla(s, kernel) {
   return median(rates);
 }
 
-function timeNumpy() {
+function timeNumpy(threads) {
   const py = `
 import json, time, numpy as np
 shapes = json.loads(${JSON.stringify(JSON.stringify(shapes.map((s) => [s[1], s[2], s[3], s[4]])))})
@@ -77,7 +78,11 @@ print(json.dumps({"numpy": np.__version__, "rates": out}))
 `;
   try {
     return JSON.parse(
-      execFileSync("python3", ["-c", py], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+      execFileSync("python3", ["-c", py], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: threads ? { ...process.env, OPENBLAS_NUM_THREADS: String(threads) } : process.env,
+      }),
     );
   } catch (e) {
     return {
@@ -90,40 +95,46 @@ print(json.dumps({"numpy": np.__version__, "rates": out}))
 }
 
 const info = gemmKernelInfo();
-const kernels = info.available;
+// Columns: every kernel that loaded (parallel and native on both cores), native restricted to 1 thread, then
+// numpy with OpenBLAS's default threads and with 1 thread.
+const variants = info.available.map((k) => ({ label: k, kernel: k, threads: 2 }));
+if (info.available.includes("native")) variants.push({ label: "native-1T", kernel: "native", threads: 1 });
+const fast = info.available[info.available.length - 1];
 console.log(
-  `kernels: ${kernels.join(", ")}; auto uses ${info.kernel} (${info.isa}, ${info.threads} threads)`,
+  `kernels: ${info.available.join(", ")}; auto uses ${info.kernel} (${info.isa}, ${info.threads} threads)`,
 );
 for (const note of info.notes) console.log(`note: ${note}`);
 const results = shapes.map((s) => {
   const row = { shape: s[0], mflop: flops(s) / 1e6 };
-  for (const k of kernels) {
-    console.error(`measuring ${k} ${s[0]}`);
-    row[k] = timeNabla(s, k);
+  for (const v of variants) {
+    console.error(`measuring ${v.label} ${s[0]}`);
+    row[v.label] = timeNabla(s, v.kernel, v.threads);
   }
   return row;
 });
 setGemmKernel("auto");
+setGemmThreads(2);
 console.error("measuring numpy");
-const np = timeNumpy();
-const fast = kernels[kernels.length - 1];
+const np = timeNumpy(null);
+const np1 = timeNumpy(1);
 const pad = (x, w) => String(x).padStart(w);
-const header = `${"shape".padEnd(44)}${kernels.map((k) => pad(k, 11)).join("")}${pad("numpy", 9)}${pad(`${fast}/numpy`, 14)}`;
-console.log(`\nGFLOP/s (median of ${REPS}; numpy ${np.numpy ?? "-"})\n${header}`);
+const fmt = (x) => (x == null ? "-" : x.toFixed(1));
+const labels = [...variants.map((v) => v.label), "numpy", "numpy-1T"];
+console.log(`\nGFLOP/s, median of ${REPS} (numpy ${np.numpy ?? "-"}); ratio = ${fast} / numpy`);
+console.log(`${"shape".padEnd(44)}${labels.map((l) => pad(l, 10)).join("")}${pad("ratio", 8)}`);
 results.forEach((r, i) => {
   r.numpy = np.rates ? np.rates[i] : null;
-  const ratio = r.numpy ? (r[fast] / r.numpy).toFixed(2) : "-";
+  r["numpy-1T"] = np1.rates ? np1.rates[i] : null;
+  r.ratio = r.numpy ? r[fast] / r.numpy : null;
   console.log(
-    `${r.shape.padEnd(44)}${kernels.map((k) => pad(r[k].toFixed(1), 11)).join("")}${pad(r.numpy ? r.numpy.toFixed(1) : "-", 9)}${pad(ratio, 14)}`,
+    `${r.shape.padEnd(44)}${labels.map((l) => pad(fmt(r[l]), 10)).join("")}${pad(r.ratio ? r.ratio.toFixed(2) : "-", 8)}`,
   );
 });
 if (np.skipped) console.log(np.skipped);
 const outDir = join(dirname(fileURLToPath(import.meta.url)), "out");
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, "gemm.json");
-writeFileSync(
-  `${file}.tmp`,
-  `${JSON.stringify({ date: new Date().toISOString(), info, numpy: np.numpy ?? null, results }, null, 2)}\n`,
-);
+const record = { date: new Date().toISOString(), info, numpy: np.numpy ?? null, fastKernel: fast, results };
+writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
 renameSync(`${file}.tmp`, file);
 console.log(`wrote ${file}`);

@@ -405,7 +405,39 @@ int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
 std::mutex busy;  // the pool and mainScratch serve one caller at a time
 
+// C = A B  <=>  C^T = B^T A^T: the same computation (every element still sums over p in order) with the
+// roles of m and n exchanged, which only swaps strides. Used when it wastes less of the MR x NR tiles,
+// e.g. m = 128, n = 10 fills 10 of 32 tile columns but 10 of 12 tile rows once transposed.
+Op transposed(const Op& op) {
+  Op t = op;
+  t.m = op.n;
+  t.n = op.m;
+  t.a = op.b;
+  t.ars = op.bcs;
+  t.acs = op.brs;
+  t.b = op.a;
+  t.brs = op.acs;
+  t.bcs = op.ars;
+  t.crs = op.ccs;
+  t.ccs = op.crs;
+  return t;
+}
+
+long paddedArea(int m, int n) {
+  return static_cast<long>((m + isa.mr - 1) / isa.mr) * isa.mr * ((n + isa.nr - 1) / isa.nr) * isa.nr;
+}
+
+void runGemmOriented(const Op& op, int threads);
+
 void runGemm(const Op& op, int threads) {
+  if (paddedArea(op.n, op.m) < paddedArea(op.m, op.n)) {
+    runGemmOriented(transposed(op), threads);
+  } else {
+    runGemmOriented(op, threads);
+  }
+}
+
+void runGemmOriented(const Op& op, int threads) {
   std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
   if (!lock.owns_lock()) {  // another JS thread (worker_threads) is mid-call: run alone on private scratch
     thread_local Scratch own;

@@ -22,6 +22,7 @@ export {
   gemmReference,
   matmul,
   setGemmKernel,
+  setGemmThreads,
 } from "./gemm/index.js";
 export { Rng } from "./rng.js";
 export {

@@ -28,6 +28,8 @@ const REFERENCE_MAX_WORK = 4096;
 const PARALLEL_MIN_WORK = 1 << 20;
 
 let forced: GemmKernel = "auto";
+/** Upper bound on threads for the parallel and native kernels (default: both cores). */
+let threadLimit = 2;
 let lastKernel = "none";
 let wasm: WasmGemm | null | undefined;
 const notes: string[] = [];
@@ -80,6 +82,15 @@ function largeKernel(): GemmKernel {
   if (forced !== "auto") return forced;
   const list = available();
   return list[list.length - 1];
+}
+
+/**
+ * Limits the parallel and native kernels to `n` threads (1 or 2; default 2), e.g. for a machine whose second
+ * core is busy. Results are bit-identical for any thread count.
+ */
+export function setGemmThreads(n: number): void {
+  if (n !== 1 && n !== 2) fail("setGemmThreads", `threads must be 1 or 2, got ${n}`);
+  threadLimit = n;
 }
 
 export function gemmKernelInfo(): GemmKernelInfo {
@@ -146,7 +157,7 @@ export function gemm(
     const lib = nativeKernel();
     if (lib) {
       lastKernel = "native";
-      return nativeGemm(lib, transA, transB, alpha, A, B, beta, C, 2);
+      return nativeGemm(lib, transA, transB, alpha, A, B, beta, C, threadLimit);
     }
     kernel = "parallel";
   }
@@ -156,7 +167,16 @@ export function gemm(
     return gemmReference(transA, transB, alpha, A, B, beta, C);
   }
   lastKernel = kernel;
-  return w.run(transA, transB, alpha, A, B, beta, C, kernel === "parallel" ? w.maxThreads : 1);
+  return w.run(
+    transA,
+    transB,
+    alpha,
+    A,
+    B,
+    beta,
+    C,
+    kernel === "parallel" ? Math.min(w.maxThreads, threadLimit) : 1,
+  );
 }
 
 /** A·B into `out` (allocated with A's dtype when omitted). */
