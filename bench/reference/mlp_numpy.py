@@ -1,0 +1,53 @@
+"""Reference for `pnpm bench`: the homework's numpy MLP training step (explicit backward), float32.
+
+Default step: batch 128, 3072-128-10, plain SGD, mean softmax cross-entropy. Synthetic data.
+Prints one JSON line: {"samplesPerSecond": [...per repetition...], "numpy": version, "blas": ...}.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+
+batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
+rng = np.random.default_rng(42)
+x = rng.standard_normal((batch, dims[0]), dtype=np.float32)
+labels = rng.integers(0, dims[-1], size=batch)
+weights = [rng.standard_normal((o, i), dtype=np.float32) * np.float32(np.sqrt(2.0 / i)) for i, o in zip(dims, dims[1:])]
+biases = [np.zeros(o, dtype=np.float32) for o in dims[1:]]
+onehot = np.eye(dims[-1], dtype=np.float32)[labels]
+lr = np.float32(0.01)
+
+
+def step():
+    # forward: Linear -> ReLU -> Linear -> softmax cross-entropy
+    h_pre = x @ weights[0].T + biases[0]
+    h = np.maximum(h_pre, 0)
+    logits = h @ weights[1].T + biases[1]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(shifted)
+    probs /= probs.sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(batch), labels]).mean()
+    # backward: (Y - T)/S, then the linear and ReLU backward passes (no dX for the first layer)
+    d_logits = (probs - onehot) / batch
+    d_w1 = d_logits.T @ h
+    d_b1 = d_logits.sum(axis=0)
+    d_h = d_logits @ weights[1]
+    d_h_pre = d_h * (h_pre > 0)
+    d_w0 = d_h_pre.T @ x
+    d_b0 = d_h_pre.sum(axis=0)
+    for p, g in ((weights[1], d_w1), (biases[1], d_b1), (weights[0], d_w0), (biases[0], d_b0)):
+        p -= lr * g
+    return loss
+
+
+for _ in range(10):
+    step()
+rates = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    rates.append(steps * batch / (time.perf_counter() - t0))
+print(json.dumps({"samplesPerSecond": rates, "version": np.__version__}))

@@ -1,0 +1,37 @@
+"""Reference for `pnpm bench`: the same MLP training step in PyTorch on CPU (autograd), float32.
+
+Run with an interpreter that has torch (Debian: /usr/bin/python3 with python3-torch).
+Prints one JSON line: {"samplesPerSecond": [...], "version": ..., "threads": n}.
+"""
+
+import json
+import sys
+import time
+
+import torch
+
+batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
+torch.manual_seed(42)
+x = torch.randn(batch, dims[0])
+labels = torch.randint(0, dims[-1], (batch,))
+model = torch.nn.Sequential(torch.nn.Linear(dims[0], dims[1]), torch.nn.ReLU(), torch.nn.Linear(dims[1], dims[2]))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+loss_fn = torch.nn.CrossEntropyLoss()
+
+
+def step():
+    optimizer.zero_grad(set_to_none=False)
+    loss = loss_fn(model(x), labels)
+    loss.backward()
+    optimizer.step()
+
+
+for _ in range(10):
+    step()
+rates = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    rates.append(steps * batch / (time.perf_counter() - t0))
+print(json.dumps({"samplesPerSecond": rates, "version": torch.__version__, "threads": torch.get_num_threads()}))
