@@ -50,12 +50,29 @@ let chartCounter = 0;
 export async function chartToSvg(spec: ChartSpec, opts: { idPrefix?: string } = {}): Promise<string> {
   const specConfig = (spec as { config?: Record<string, unknown> }).config ?? {};
   const withDefaults = { ...spec, config: { ...DEFAULT_CONFIG, ...specConfig } } as ChartSpec;
+  // A vega-lite warning means the chart is not what the spec says (a dropped encoding, a conflicting
+  // scale): fail like a KaTeX error instead of printing a different chart.
+  const warnings: string[] = [];
+  const logger = {
+    level: () => logger,
+    warn: (...args: unknown[]) => {
+      warnings.push(args.map(String).join(" "));
+      return logger;
+    },
+    info: () => logger,
+    debug: () => logger,
+    error: (...args: unknown[]) => {
+      warnings.push(args.map(String).join(" "));
+      return logger;
+    },
+  };
   let vegaSpec: vega.Spec;
   try {
-    vegaSpec = compile(withDefaults).spec;
+    vegaSpec = compile(withDefaults, { logger: logger as never }).spec;
   } catch (error) {
     throw new ReportError(`invalid vega-lite chart spec: ${(error as Error).message}`);
   }
+  if (warnings.length > 0) throw new ReportError(`vega-lite chart spec: ${warnings[0]}`);
   for (const dataset of vegaSpec.data ?? []) {
     if ("url" in dataset) {
       throw new ReportError(

@@ -23,7 +23,14 @@ export {
 } from "./format.js";
 export { writeFileAtomic } from "./fs.js";
 export { katexCss, renderTex } from "./katex.js";
-export { BROWSER_ARGS, countPdfPages, DEFAULT_FOOTER, htmlFileToPdf, type PdfOptions } from "./pdf.js";
+export {
+  BROWSER_ARGS,
+  countPdfPages,
+  DEFAULT_FOOTER,
+  DEFAULT_MARGIN,
+  htmlFileToPdf,
+  type PdfOptions,
+} from "./pdf.js";
 
 export interface RenderHtmlOptions {
   /** Folder with report.hbs, partials/*.hbs and an optional style.css. */
@@ -43,12 +50,16 @@ export interface RenderReportOptions extends RenderHtmlOptions, PdfOptions {
   pdf?: boolean;
   /** File name stem (default "report"). */
   basename?: string;
+  /** Layout warnings (elements wider than the page); default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 export interface RenderReportResult {
   htmlPath: string;
   pdfPath?: string;
   pageCount?: number;
+  /** Elements wider than the printable width (Chromium shrinks the whole page to fit them): fix these. */
+  overflowing?: string[];
 }
 
 function escapeHtml(s: string): string {
@@ -87,12 +98,16 @@ export async function renderReport(opts: RenderReportOptions): Promise<RenderRep
   const htmlPath = resolve(join(opts.outDir, `${stem}.html`));
   await writeFileAtomic(htmlPath, html);
   if (opts.pdf === false) return { htmlPath };
-  const { pdfPath, pageCount } = await htmlFileToPdf(
+  const { pdfPath, pageCount, overflowing } = await htmlFileToPdf(
     htmlPath,
     resolve(join(opts.outDir, `${stem}.pdf`)),
     opts,
   );
-  return { htmlPath, pdfPath, pageCount };
+  const warn = opts.onWarning ?? ((message: string) => console.warn(`report: ${message}`));
+  for (const what of overflowing) {
+    warn(`${what} is wider than the printable page; Chromium shrinks every page to fit it`);
+  }
+  return { htmlPath, pdfPath, pageCount, overflowing };
 }
 
 /** renderReport with the PDF always on. */

@@ -41,8 +41,8 @@ export const BUILTIN_PARTIALS: Record<string, string> = {
 <tr>
 <td>{{tex (need quantity "verification row" "quantity")}}</td>
 <td class="shape">{{need shape "verification row" "shape"}}</td>
-<td class="num">{{#each (need analytical "verification row" "analytical")}}{{general this 6}}{{#unless @last}}, {{/unless}}{{/each}}</td>
-<td class="num">{{#each (need numerical "verification row" "numerical")}}{{general this 6}}{{#unless @last}}, {{/unless}}{{/each}}</td>
+<td class="num">{{#each (need analytical "verification row" "analytical")}}{{general this 6}}{{#unless @last}}<br>{{/unless}}{{/each}}</td>
+<td class="num">{{#each (need numerical "verification row" "numerical")}}{{general this 6}}{{#unless @last}}<br>{{/unless}}{{/each}}</td>
 <td class="num">{{sci (need maxRelError "verification row" "maxRelError") 1}}</td>
 <td class="num">{{sci (need tolerance "verification row" "tolerance") 0}}</td>
 <td class="result">{{#if (lte maxRelError tolerance)}}<span class="pass">✓ pass</span>{{else}}<span class="fail">✗ FAIL</span>{{/if}}</td>

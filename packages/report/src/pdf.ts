@@ -23,9 +23,55 @@ export interface PdfOptions {
   executablePath?: string;
   /** Page footer (Puppeteer footerTemplate); default: "page N of M" centred. */
   footerTemplate?: string;
-  /** Page margins; default 18 mm sides, 16 mm top, 20 mm bottom (room for the footer). */
+  /** Page margins in mm ("18mm"); default 18 mm sides, 16 mm top, 20 mm bottom (room for the footer). */
   margin?: { top: string; right: string; bottom: string; left: string };
 }
+
+export const DEFAULT_MARGIN = { top: "16mm", right: "18mm", bottom: "20mm", left: "18mm" };
+
+function mm(length: string): number {
+  const m = /^\s*([\d.]+)\s*mm\s*$/.exec(length);
+  if (!m) throw new ReportError(`page margins must be given in mm (like "18mm"), got "${length}"`);
+  return Number(m[1]);
+}
+
+/**
+ * Runs in the page: elements that stick out of the body's width, one per enclosing element with an id
+ * ("td.num in #tab-compare (+48 px)"). SVG internals and anything inside an element that clips its overflow
+ * (KaTeX draws radicals with very wide clipped SVG paths) do not count.
+ */
+const OVERFLOW_PROBE = `(() => {
+  const limit = document.body.getBoundingClientRect().right + 1;
+  const start = document.body.getBoundingClientRect().left - 1;
+  const clipped = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (a instanceof SVGElement) return true;
+      const o = getComputedStyle(a).overflowX;
+      if (o === "hidden" || o === "clip") return true;
+    }
+    return false;
+  };
+  const seen = new Map();
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || (r.right <= limit && r.left >= start)) continue;
+    if (clipped(el)) continue;
+    const host = el.closest("[id]");
+    const key = host ? host.id : "(body)";
+    const excess = Math.round(Math.max(r.right - limit, start - r.left));
+    if (seen.has(key) && seen.get(key).excess >= excess) continue;
+    const cls = typeof el.className === "string" && el.className ? "." + el.className.split(/\\s+/)[0] : "";
+    seen.set(key, { excess, text: el.tagName.toLowerCase() + cls + " in #" + key + " (+" + excess + " px)" });
+  }
+  // Display math wider than its column overlaps the equation number without leaving the page.
+  for (const el of document.body.querySelectorAll(".katex-display")) {
+    const excess = el.scrollWidth - el.clientWidth;
+    if (excess <= 1) continue;
+    const host = el.closest("[id]");
+    seen.set("math:" + (host ? host.id : "?"), { excess, text: "display math in #" + (host ? host.id : "(body)") + " (+" + excess + " px)" });
+  }
+  return [...seen.values()].map((v) => v.text);
+})()`;
 
 export const DEFAULT_FOOTER = `<div style="width:100%;font-family:'DejaVu Sans','Liberation Sans',sans-serif;font-size:8pt;color:#555;text-align:center;">
 <span class="pageNumber"></span> / <span class="totalPages"></span></div>`;
@@ -44,7 +90,7 @@ export async function htmlFileToPdf(
   htmlPath: string,
   pdfPath: string,
   opts: PdfOptions = {},
-): Promise<{ pdfPath: string; pageCount: number }> {
+): Promise<{ pdfPath: string; pageCount: number; overflowing: string[] }> {
   const executablePath = opts.executablePath ?? findBrowser();
   const userDataDir = await mkdtemp(join(tmpdir(), "nabla-report-chromium-"));
   let browser: Awaited<ReturnType<typeof puppeteer.launch>> | undefined;
@@ -68,8 +114,15 @@ export async function htmlFileToPdf(
         void request.abort("blockedbyclient");
       }
     });
+    // Lay the page out as it will be printed (print media, the A4 content width) to find overflow:
+    // Chromium would otherwise silently shrink every page to fit the widest element.
+    const margin = opts.margin ?? DEFAULT_MARGIN;
+    const contentWidthPx = Math.floor(((210 - mm(margin.left) - mm(margin.right)) / 25.4) * 96);
+    await page.emulateMediaType("print");
+    await page.setViewport({ width: contentWidthPx, height: 1000 });
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load", timeout: 60_000 });
     await page.evaluate("document.fonts.ready.then(() => true)");
+    const overflowing = (await page.evaluate(OVERFLOW_PROBE)) as string[];
     if (blocked.length > 0) {
       throw new ReportError(
         `${htmlPath} tried to load ${blocked[0]}${blocked.length > 1 ? ` (+${blocked.length - 1} more)` : ""}; only file: and data: URLs are allowed`,
@@ -81,11 +134,11 @@ export async function htmlFileToPdf(
       displayHeaderFooter: true,
       headerTemplate: "<span></span>",
       footerTemplate: opts.footerTemplate ?? DEFAULT_FOOTER,
-      margin: opts.margin ?? { top: "16mm", right: "18mm", bottom: "20mm", left: "18mm" },
+      margin,
       timeout: 120_000,
     });
     await writeFileAtomic(pdfPath, pdf);
-    return { pdfPath, pageCount: countPdfPages(pdf) };
+    return { pdfPath, pageCount: countPdfPages(pdf), overflowing };
   } catch (error) {
     if (error instanceof ReportError) throw error;
     const message = (error as Error).message?.split("\n")[0] ?? String(error);

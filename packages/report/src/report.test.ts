@@ -80,7 +80,7 @@ describe("renderHtml", () => {
     expect(html).toContain('class="katex-display"');
     expect(html).toContain("✓ pass");
     expect(html).toContain("<svg");
-    expect(html).toContain(".note { font-style: italic; }");
+    expect(html).toMatch(/\.note\s*\{\s*font-style: italic;\s*\}/);
     expect(html).toContain("A note from a partial (x, y)");
   });
 
@@ -167,6 +167,18 @@ describe("charts", () => {
     for (const id of ids(a)) expect(ids(b)).not.toContain(id);
   });
 
+  it("fails on a spec that vega-lite warns about instead of drawing something else", async () => {
+    const spec = lossChart([1, 2]);
+    // vega-lite would silently fall back to a linear scale.
+    const ordinalX = {
+      ...spec,
+      encoding: { ...spec.encoding, x: { ...spec.encoding.x, scale: { type: "ordinal" } } },
+    };
+    await expect(chartToSvg(ordinalX as never)).rejects.toThrow(
+      /vega-lite chart spec: Channel "x" does not work/,
+    );
+  });
+
   it("refuses chart data that would be loaded from a URL", async () => {
     const spec = { ...lossChart([1]), data: { url: "https://example.com/data.json" } };
     await expect(chartToSvg(spec as never)).rejects.toThrow(/inline/);
@@ -222,6 +234,33 @@ describe("PDF", () => {
       expect(text).toContain(expected);
     }
     expect(text).toMatch(new RegExp(`1\\s*/\\s*${result.pageCount}`)); // the footer's page numbers
+  });
+
+  it("reports elements wider than the printable page, but not KaTeX's clipped radicals", async () => {
+    const wide = templateDirWith(
+      "too-wide",
+      '<p id="ok">{{tex "\\sqrt{x^2 + y^2}"}}</p><div id="wide-one" style="width: 900px">wide</div>' +
+        `{{#> equation id="eq-long"}}${Array.from({ length: 60 }, (_, i) => `x_{${i}}`).join(" + ")}{{/equation}}`,
+    );
+    const warnings: string[] = [];
+    const result = await renderReport({
+      templateDir: wide,
+      data: {},
+      outDir: join(work, "out-wide"),
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(result.overflowing).toContainEqual(expect.stringMatching(/^div in #wide-one \(\+\d+ px\)$/));
+    expect(result.overflowing).toContainEqual(
+      expect.stringMatching(/^display math in #eq-long \(\+\d+ px\)$/),
+    );
+    expect(result.overflowing?.some((w) => w.includes("#ok"))).toBe(false);
+    expect(warnings[0]).toMatch(/wider than the printable page/);
+    const fine = await renderReport({
+      templateDir: fixtureDir,
+      data: fixtureData(),
+      outDir: join(work, "out-fine"),
+    });
+    expect(fine.overflowing).toEqual([]);
   });
 
   it("aborts a page that tries to load from the network", async () => {

@@ -35,8 +35,9 @@ th { font-family: "DejaVu Sans", "Liberation Sans", sans-serif; font-weight: bol
   border-top: 1.2px solid #333; border-bottom: 1px solid #333; padding: 3px 6px; text-align: left; vertical-align: bottom; }
 td { border-bottom: 0.6px solid #ddd; padding: 2.5px 6px; vertical-align: top; }
 tbody tr:last-child td { border-bottom: 1.2px solid #333; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.verification td.num { white-space: normal; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { text-align: right; }
+.verification td { vertical-align: middle; }
 td.result { white-space: nowrap; }
 .pass { color: #146c2e; }
 .fail { color: #b00020; font-weight: bold; }

@@ -2,7 +2,7 @@
  * The vega-lite specs of Figures 1–5, built from results. Sizes are in CSS pixels for an A4 column of
  * about 650 px; @nabla/report compiles them to inline SVG.
  */
-import type { Results } from "@nabla/runner";
+import { CLASSES, type Results } from "@nabla/runner";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 type Spec = Record<string, unknown>;
@@ -82,7 +82,8 @@ function lineChart(opts: {
         field: "series",
         type: "nominal",
         scale: { domain: order, range: order.map((s) => (opts.dashed?.includes(s) ? [5, 3] : [1, 0])) },
-        legend: null,
+        // Same legend settings as colour, so vega-lite merges both into one legend with dashed samples.
+        legend: order.length > 1 ? { orient: "bottom", direction: "vertical" } : null,
       },
     },
   };
@@ -94,14 +95,16 @@ function lineChart(opts: {
   };
 }
 
-function topLevel(spec: Spec): Spec {
-  const resolve =
-    "hconcat" in spec ? { resolve: { scale: { color: "independent", strokeDash: "independent" } } } : {};
+/** Adds $schema and config; `independentColors` when the panels of a concat show different series. */
+function topLevel(spec: Spec, independentColors = false): Spec {
+  const resolve = independentColors
+    ? { resolve: { scale: { color: "independent", strokeDash: "independent" } } }
+    : {};
   return { $schema: SCHEMA, ...spec, ...resolve, config: { legend: { labelLimit: 320 } } };
 }
 
-/** A horizontal dashed rule with a label at its right end. */
-function labelledRule(y: number, label: string, color = "#555"): Spec {
+/** A horizontal dashed rule with a label at its right (or left) end. */
+function labelledRule(y: number, label: string, color = "#555", side: "left" | "right" = "right"): Spec {
   return {
     data: { values: [{ y, label }] },
     layer: [
@@ -110,7 +113,15 @@ function labelledRule(y: number, label: string, color = "#555"): Spec {
         encoding: { y: { field: "y", type: "quantitative" } },
       },
       {
-        mark: { type: "text", align: "right", baseline: "bottom", dy: -2, x: "width", fontSize: 9, color },
+        mark: {
+          type: "text",
+          align: side,
+          baseline: "bottom",
+          dy: -2,
+          ...(side === "right" ? { x: "width" } : { x: 4 }),
+          fontSize: 9,
+          color,
+        },
         encoding: { y: { field: "y", type: "quantitative" }, text: { field: "label" } },
       },
     ],
@@ -122,36 +133,44 @@ export function figure1(q3: Results): Spec {
   const m = q3.metrics;
   const epochs = q3.spec.epochs;
   const test = m.testAccuracy;
-  return topLevel({
-    hconcat: [
-      lineChart({
-        points: [
-          ...perEpoch(m.trainLoss, "training loss (mean over the epoch)"),
-          ...perEpoch(m.valLoss, "validation loss (after the epoch)"),
-        ],
-        title: "Loss",
-        yTitle: "cross-entropy",
-        epochs,
-        width: 270,
-        height: 190,
-        dashed: ["validation loss (after the epoch)"],
-      }),
-      lineChart({
-        points: perEpoch(m.valAccuracy, "validation accuracy"),
-        firstColor: PALETTE[4],
-        title: "Validation accuracy",
-        yTitle: "accuracy",
-        yFormat: ".0%",
-        epochs,
-        width: 270,
-        height: 190,
-        extraLayers:
-          test === null
-            ? []
-            : [labelledRule(test, `test accuracy ${(test * 100).toFixed(2)} % (epoch ${m.bestEpoch} model)`)],
-      }),
-    ],
-  });
+  return topLevel(
+    {
+      hconcat: [
+        lineChart({
+          points: [
+            ...perEpoch(m.trainLoss, "training loss (mean over the epoch)"),
+            ...perEpoch(m.valLoss, "validation loss (after the epoch)"),
+          ],
+          title: "Loss",
+          yTitle: "cross-entropy",
+          epochs,
+          width: 270,
+          height: 190,
+          dashed: ["validation loss (after the epoch)"],
+        }),
+        lineChart({
+          points: perEpoch(m.valAccuracy, "validation accuracy"),
+          firstColor: PALETTE[4],
+          title: "Validation accuracy",
+          yTitle: "accuracy",
+          yFormat: ".0%",
+          epochs,
+          width: 270,
+          height: 190,
+          extraLayers:
+            test === null
+              ? []
+              : [
+                  labelledRule(
+                    test,
+                    `test accuracy ${(test * 100).toFixed(2)} % (epoch ${m.bestEpoch} model)`,
+                  ),
+                ],
+        }),
+      ],
+    },
+    true,
+  );
 }
 
 /** Figure 2: Q4a (TF.js) beside Q3 (nabla): training loss and validation accuracy per epoch. */
@@ -323,7 +342,7 @@ export function figure4(sweep: Results[]): Spec {
           text: { field: "label" },
         },
       },
-      labelledRule(0.1, "chance (10 classes)", "#888"),
+      labelledRule(1 / CLASSES, `chance (${CLASSES} classes)`, "#888", "left"),
     ],
   });
 }

@@ -51,6 +51,7 @@ export async function renderHw1(opts: RenderHw1Options = {}) {
     outDir,
     pdf: opts.pdf ?? true,
     title: "Introduction to Deep Learning — Homework 1 (nabla)",
+    onWarning: (message) => log(`WARNING: ${message}`),
   });
   log(`wrote ${out.htmlPath}${out.pdfPath ? ` and ${out.pdfPath} (${out.pageCount} pages)` : ""}`);
   return { ...out, data };

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -53,6 +53,9 @@ describe("hw1 report from fixture results", () => {
     expect(text).toContain("milestones 5 and 8");
     expect(text).not.toContain("FAIL");
     expect(out.pageCount).toBeGreaterThan(5);
+    expect(out.overflowing).toEqual([]); // nothing wider than the page (Chromium would shrink every page)
+    const html = readFileSync(out.htmlPath, "utf8");
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(https?:|\/\/)/i);
   });
 
   it("names the missing results file", async () => {
