@@ -20,6 +20,9 @@ function bar(fraction: number, width: number): string {
   return `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
 }
 
+/** Losses with 4 decimals, or in exponent form once a run blows up (1.2346e+13, not 14 digits). */
+const loss = (x: number) => (Math.abs(x) < 1e4 ? x.toFixed(4) : x.toExponential(4));
+
 const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(2)}%`);
 
 /** One permanent line per epoch / result; the same text on a terminal and in a log. */
@@ -29,8 +32,8 @@ export function describeEvent(event: ProgressEvent): string | undefined {
       return `${event.name}: ${event.message}`;
     case "epoch":
       return (
-        `${event.name}: epoch ${event.epoch}/${event.epochs}  train loss ${event.trainLoss.toFixed(4)}  ` +
-        `val acc ${pct(event.valAccuracy)}  val loss ${event.valLoss.toFixed(4)}  lr ${event.lr}  ` +
+        `${event.name}: epoch ${event.epoch}/${event.epochs}  train loss ${loss(event.trainLoss)}  ` +
+        `val acc ${pct(event.valAccuracy)}  val loss ${loss(event.valLoss)}  lr ${event.lr}  ` +
         `${event.seconds.toFixed(1)} s`
       );
     case "diverged":
@@ -93,7 +96,7 @@ export function createProgressRenderer(
       bars.set(
         event.name,
         `${event.name} epoch ${event.epoch}/${event.epochs} ${bar(event.step / event.stepsPerEpoch, 24)} ` +
-          `${event.step}/${event.stepsPerEpoch} loss ${event.loss.toFixed(4)} ETA ${formatDuration(eta)}`,
+          `${event.step}/${event.stepsPerEpoch} loss ${loss(event.loss)} ETA ${formatDuration(eta)}`,
       );
       if (performance.now() - lastDraw < 100 && event.step !== event.stepsPerEpoch) return;
       erase();
