@@ -1,14 +1,14 @@
 // f32 GEMM kernel for WebAssembly SIMD (128-bit), compiled by AssemblyScript.
 //
 // BLIS-style blocking: for each KC-deep slab of the inner dimension, a KC x n panel of op(B) is packed into
-// NR-wide column slivers, then MC x KC blocks of op(A) are packed into MR-tall row slivers, and a 6x8
-// register-tiled micro-kernel (12 f32x4 accumulators) multiplies sliver pairs. Packing zero-pads the edges,
+// NR-wide column slivers, then MC x KC blocks of op(A) are packed into MR-tall row slivers, and a 4x16
+// register-tiled micro-kernel (16 f32x4 accumulators) multiplies sliver pairs. Packing zero-pads the edges,
 // so the micro-kernel never branches; partial tiles are written through a small scratch tile.
 // All buffers live in memory owned and laid out by the JavaScript caller (no allocation here), which is
 // shared between threads: each thread calls gemm() on its own block of C with its own pack buffers.
 
-export const MR: i32 = 6;
-export const NR: i32 = 8;
+export const MR: i32 = 4;
+export const NR: i32 = 16;
 export const KC: i32 = 256;
 export const MC: i32 = 96;
 export const NC: i32 = 1536;
@@ -49,8 +49,8 @@ function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
     if (cols == NR && cs == 1) {
       for (let p = 0; p < kc; p++) {
         const src = b + ((<usize>(p * rs + j)) << 2);
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
+        for (let q = 0; q < NR; q += 4)
+          v128.store(dst + ((<usize>q) << 2), v128.load(src + ((<usize>q) << 2)));
         dst += NR << 2;
       }
       continue;
@@ -67,54 +67,66 @@ function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
 
 // tile[MR][NR] = sum over kc of packed A sliver (MR) outer packed B sliver (NR).
 function microKernel(kc: i32, pa: usize, pb: usize, tile: usize): void {
-  let c00: v128 = f32x4.splat(0);
-  let c01: v128 = f32x4.splat(0);
-  let c10: v128 = f32x4.splat(0);
-  let c11: v128 = f32x4.splat(0);
-  let c20: v128 = f32x4.splat(0);
-  let c21: v128 = f32x4.splat(0);
-  let c30: v128 = f32x4.splat(0);
-  let c31: v128 = f32x4.splat(0);
-  let c40: v128 = f32x4.splat(0);
-  let c41: v128 = f32x4.splat(0);
-  let c50: v128 = f32x4.splat(0);
-  let c51: v128 = f32x4.splat(0);
+  let c0_0: v128 = f32x4.splat(0);
+  let c0_1: v128 = f32x4.splat(0);
+  let c0_2: v128 = f32x4.splat(0);
+  let c0_3: v128 = f32x4.splat(0);
+  let c1_0: v128 = f32x4.splat(0);
+  let c1_1: v128 = f32x4.splat(0);
+  let c1_2: v128 = f32x4.splat(0);
+  let c1_3: v128 = f32x4.splat(0);
+  let c2_0: v128 = f32x4.splat(0);
+  let c2_1: v128 = f32x4.splat(0);
+  let c2_2: v128 = f32x4.splat(0);
+  let c2_3: v128 = f32x4.splat(0);
+  let c3_0: v128 = f32x4.splat(0);
+  let c3_1: v128 = f32x4.splat(0);
+  let c3_2: v128 = f32x4.splat(0);
+  let c3_3: v128 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb);
+    const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
+    const b2 = v128.load(pb, 32);
+    const b3 = v128.load(pb, 48);
     const a0 = v128.load32_splat(pa, 0);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c0_0 = f32x4.add(c0_0, f32x4.mul(a0, b0));
+    c0_1 = f32x4.add(c0_1, f32x4.mul(a0, b1));
+    c0_2 = f32x4.add(c0_2, f32x4.mul(a0, b2));
+    c0_3 = f32x4.add(c0_3, f32x4.mul(a0, b3));
     const a1 = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c1_0 = f32x4.add(c1_0, f32x4.mul(a1, b0));
+    c1_1 = f32x4.add(c1_1, f32x4.mul(a1, b1));
+    c1_2 = f32x4.add(c1_2, f32x4.mul(a1, b2));
+    c1_3 = f32x4.add(c1_3, f32x4.mul(a1, b3));
     const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c2_0 = f32x4.add(c2_0, f32x4.mul(a2, b0));
+    c2_1 = f32x4.add(c2_1, f32x4.mul(a2, b1));
+    c2_2 = f32x4.add(c2_2, f32x4.mul(a2, b2));
+    c2_3 = f32x4.add(c2_3, f32x4.mul(a2, b3));
     const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    const a4 = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a4, b0));
-    c41 = f32x4.add(c41, f32x4.mul(a4, b1));
-    const a5 = v128.load32_splat(pa, 20);
-    c50 = f32x4.add(c50, f32x4.mul(a5, b0));
-    c51 = f32x4.add(c51, f32x4.mul(a5, b1));
+    c3_0 = f32x4.add(c3_0, f32x4.mul(a3, b0));
+    c3_1 = f32x4.add(c3_1, f32x4.mul(a3, b1));
+    c3_2 = f32x4.add(c3_2, f32x4.mul(a3, b2));
+    c3_3 = f32x4.add(c3_3, f32x4.mul(a3, b3));
     pa += MR << 2;
     pb += NR << 2;
   }
-  v128.store(tile, c00, 0);
-  v128.store(tile, c01, 16);
-  v128.store(tile, c10, 32);
-  v128.store(tile, c11, 48);
-  v128.store(tile, c20, 64);
-  v128.store(tile, c21, 80);
-  v128.store(tile, c30, 96);
-  v128.store(tile, c31, 112);
-  v128.store(tile, c40, 128);
-  v128.store(tile, c41, 144);
-  v128.store(tile, c50, 160);
-  v128.store(tile, c51, 176);
+  v128.store(tile, c0_0, 0);
+  v128.store(tile, c0_1, 16);
+  v128.store(tile, c0_2, 32);
+  v128.store(tile, c0_3, 48);
+  v128.store(tile, c1_0, 64);
+  v128.store(tile, c1_1, 80);
+  v128.store(tile, c1_2, 96);
+  v128.store(tile, c1_3, 112);
+  v128.store(tile, c2_0, 128);
+  v128.store(tile, c2_1, 144);
+  v128.store(tile, c2_2, 160);
+  v128.store(tile, c2_3, 176);
+  v128.store(tile, c3_0, 192);
+  v128.store(tile, c3_1, 208);
+  v128.store(tile, c3_2, 224);
+  v128.store(tile, c3_3, 240);
 }
 
 // C[r][c] = alpha * tile[r][c] + beta * C[r][c] for the valid rows x cols of a tile (beta == 0: C not read).
@@ -125,14 +137,11 @@ function storeTile(c: usize, ldc: i32, tile: usize, rows: i32, cols: i32, alpha:
     for (let r = 0; r < rows; r++) {
       const dst = c + ((<usize>(r * ldc)) << 2);
       const src = tile + ((<usize>(r * NR)) << 2);
-      let x0 = f32x4.mul(va, v128.load(src));
-      let x1 = f32x4.mul(va, v128.load(src, 16));
-      if (beta != 0) {
-        x0 = f32x4.add(x0, f32x4.mul(vb, v128.load(dst)));
-        x1 = f32x4.add(x1, f32x4.mul(vb, v128.load(dst, 16)));
+      for (let q = 0; q < NR; q += 4) {
+        let x = f32x4.mul(va, v128.load(src + ((<usize>q) << 2)));
+        if (beta != 0) x = f32x4.add(x, f32x4.mul(vb, v128.load(dst + ((<usize>q) << 2))));
+        v128.store(dst + ((<usize>q) << 2), x);
       }
-      v128.store(dst, x0);
-      v128.store(dst, x1, 16);
     }
     return;
   }
