@@ -80,6 +80,10 @@ describe("parseSpec", () => {
       "exp.json: data.validationSize: expected fewer than trainCount (100) validation images, got 5000",
     ],
     [
+      { name: "a", batchSize: 200, data: { validationSize: 49_900 } },
+      "exp.json: batchSize: expected at most 100 (the training images left after the split; the last partial batch is dropped), got 200",
+    ],
+    [
       { name: "a", scheduler: { kind: "multistep", milestones: [5, 3] } },
       "exp.json: scheduler.milestones: expected strictly increasing epochs",
     ],

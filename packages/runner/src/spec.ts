@@ -141,6 +141,9 @@ const dataUnion = z.discriminatedUnion(
 
 export const dataSchema = defaultKind("source", "cifar10", dataUnion);
 
+/** The official CIFAR-10 training set size (before the train/validation split). */
+const CIFAR10_TRAIN_IMAGES = 50_000;
+
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
 
 const specShape = {
@@ -189,11 +192,17 @@ function checkCombination(spec: RawSpec, ctx: z.RefinementCtx): void {
         message: `expected at most ${data.trainCount - data.validationSize} (the training images left after the split; the last partial batch is dropped), got ${spec.batchSize}`,
       });
     }
-  } else if (data.validationSize >= 50_000) {
+  } else if (data.validationSize >= CIFAR10_TRAIN_IMAGES) {
     ctx.addIssue({
       code: "custom",
       path: ["data", "validationSize"],
-      message: `expected fewer than 50000 (CIFAR-10's training images), got ${data.validationSize}`,
+      message: `expected fewer than ${CIFAR10_TRAIN_IMAGES} (CIFAR-10's training images), got ${data.validationSize}`,
+    });
+  } else if (CIFAR10_TRAIN_IMAGES - data.validationSize < spec.batchSize) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["batchSize"],
+      message: `expected at most ${CIFAR10_TRAIN_IMAGES - data.validationSize} (the training images left after the split; the last partial batch is dropped), got ${spec.batchSize}`,
     });
   }
   if (model.kind === "mlp-tfjs") {
