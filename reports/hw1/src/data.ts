@@ -131,6 +131,11 @@ function milestoneEvidence(q3: RunSummary, milestones: number[]) {
   };
 }
 
+/** trainLoss[epoch] − trainLoss[epoch + 1] (1-based epochs), or null when the run is shorter. */
+function lossDrop(trainLoss: number[], epoch: number): number | null {
+  return epoch < trainLoss.length ? trainLoss[epoch - 1] - trainLoss[epoch] : null;
+}
+
 function crossCheckData(c: CrossCheckResult) {
   const worst = Math.max(
     c.maxParamRelDiffAfterOneStep,
@@ -236,6 +241,9 @@ export function buildReportData(inputs: ReportInputs) {
       evidence: milestoneEvidence(q3, scheduler.milestones),
       testMinusQ3: requireFinite(q4bii.testAccuracy, "q4b-ii metrics.testAccuracy") - q3Test,
       bestValMinusQ3: (q4bii.bestValAccuracy ?? 0) - (q3.bestValAccuracy ?? 0),
+      // Training-loss decrease over the first epoch after the first decay, with and without the schedule.
+      lossDropAfterFirst: lossDrop(results.q4bii.metrics.trainLoss, scheduler.milestones[0]),
+      q3LossDropSameEpoch: lossDrop(results.q3.metrics.trainLoss, scheduler.milestones[0]),
     },
     q4biii: {
       runs: sweep.map((r) => ({ ...r, isSweepBest: r === bestRun })),
