@@ -1,23 +1,29 @@
 import { fail } from "./errors.js";
-import { expect2d } from "./strided.js";
-import { asTensor, isContiguous, type Tensor, type TensorLike } from "./tensor.js";
+import { dataOf, expect2d, flat2, offsetOf, sizeOf } from "./strided.js";
+import { asTensor, isFloatArray, type Tensor, type TensorLike } from "./tensor.js";
 
 // Row operations on a 2-D tensor a [n, m] with any strides. Reductions accumulate in float64 (JS numbers)
 // and are written to `out` (a 1-D tensor or typed array) which is returned.
 
-function outVector(fn: string, out: TensorLike, length: number): Tensor {
-  const o = asTensor(out);
-  if (o.shape.length !== 1 || o.size !== length) {
-    fail(fn, `out must be 1-D of length ${length}, got shape [${o.shape.join(", ")}]`);
+/** Checks a 1-D output without allocating; returns its element stride (1 for typed arrays). */
+function outVector(fn: string, out: TensorLike, length: number): number {
+  if (isFloatArray(out)) {
+    if (out.length !== length) fail(fn, `out must be 1-D of length ${length}, got ${out.length} values`);
+    return 1;
   }
-  return o;
+  if (out.shape.length !== 1 || out.size !== length) {
+    fail(fn, `out must be 1-D of length ${length}, got shape [${out.shape.join(", ")}]`);
+  }
+  return out.stride[0];
 }
 
 export function rowMax<O extends TensorLike>(out: O, a: Tensor): O {
   expect2d("rowMax", "a", a);
   const [n, m] = a.shape;
   if (m === 0) fail("rowMax", "a has no columns");
-  const o = outVector("rowMax", out, n);
+  const os = outVector("rowMax", out, n);
+  const od = dataOf(out);
+  const oo = offsetOf(out);
   const ad = a.data,
     s0 = a.stride[0],
     s1 = a.stride[1];
@@ -28,7 +34,7 @@ export function rowMax<O extends TensorLike>(out: O, a: Tensor): O {
       p += s1;
       if (ad[p] > best) best = ad[p];
     }
-    o.data[o.offset + i * o.stride[0]] = best;
+    od[oo + i * os] = best;
   }
   return out;
 }
@@ -41,7 +47,9 @@ export function rowSum<O extends TensorLike>(out: O, a: Tensor): O {
 export function rowLogSumExp<O extends TensorLike>(out: O, a: Tensor): O {
   expect2d("rowLogSumExp", "a", a);
   const [n, m] = a.shape;
-  const o = outVector("rowLogSumExp", out, n);
+  const os = outVector("rowLogSumExp", out, n);
+  const od = dataOf(out);
+  const oo = offsetOf(out);
   const ad = a.data,
     s0 = a.stride[0],
     s1 = a.stride[1];
@@ -57,7 +65,7 @@ export function rowLogSumExp<O extends TensorLike>(out: O, a: Tensor): O {
       for (let j = 0, p = base; j < m; j++, p += s1) sum += Math.exp(ad[p] - best);
       value = best + Math.log(sum);
     }
-    o.data[o.offset + i * o.stride[0]] = value;
+    od[oo + i * os] = value;
   }
   return out;
 }
@@ -125,7 +133,9 @@ let columnScratch = new Float64Array(0);
 export function sumAxis0<O extends TensorLike>(out: O, a: Tensor): O {
   expect2d("sumAxis0", "a", a);
   const [n, m] = a.shape;
-  const o = outVector("sumAxis0", out, m);
+  const os = outVector("sumAxis0", out, m);
+  const od = dataOf(out);
+  const oo = offsetOf(out);
   if (columnScratch.length < m) columnScratch = new Float64Array(m); // pooled: grows once, then reused
   const acc = columnScratch;
   acc.fill(0, 0, m);
@@ -135,7 +145,7 @@ export function sumAxis0<O extends TensorLike>(out: O, a: Tensor): O {
   for (let i = 0; i < n; i++) {
     for (let j = 0, p = a.offset + i * s0; j < m; j++, p += s1) acc[j] += ad[p];
   }
-  for (let j = 0; j < m; j++) o.data[o.offset + j * o.stride[0]] = acc[j];
+  for (let j = 0; j < m; j++) od[oo + j * os] = acc[j];
   return out;
 }
 
@@ -143,14 +153,16 @@ export function sumAxis0<O extends TensorLike>(out: O, a: Tensor): O {
 export function sumAxis1<O extends TensorLike>(out: O, a: Tensor): O {
   expect2d("sumAxis1", "a", a);
   const [n, m] = a.shape;
-  const o = outVector("sumAxis1", out, n);
+  const os = outVector("sumAxis1", out, n);
+  const od = dataOf(out);
+  const oo = offsetOf(out);
   const ad = a.data,
     s0 = a.stride[0],
     s1 = a.stride[1];
   for (let i = 0; i < n; i++) {
     let sum = 0;
     for (let j = 0, p = a.offset + i * s0; j < m; j++, p += s1) sum += ad[p];
-    o.data[o.offset + i * o.stride[0]] = sum;
+    od[oo + i * os] = sum;
   }
   return out;
 }
@@ -166,16 +178,16 @@ function flatPair(fn: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 
 /** Sum of a * b over all elements (any equal shapes), accumulated in float64. */
 export function dot(a: TensorLike, b: TensorLike): number {
-  const [x, y] = flatPair("dot", a, b);
   let sum = 0;
-  if (isContiguous(x) && isContiguous(y)) {
-    const xd = x.data,
-      yd = y.data,
-      xo = x.offset,
-      yo = y.offset;
-    for (let i = 0, n = x.size; i < n; i++) sum += xd[xo + i] * yd[yo + i];
+  if (flat2(a, b)) {
+    const xd = dataOf(a),
+      yd = dataOf(b),
+      xo = offsetOf(a),
+      yo = offsetOf(b);
+    for (let i = 0, n = sizeOf(a); i < n; i++) sum += xd[xo + i] * yd[yo + i];
     return sum;
   }
+  const [x, y] = flatPair("dot", a, b);
   walk2(x, y, (p, q) => {
     sum += x.data[p] * y.data[q];
   });
@@ -184,14 +196,14 @@ export function dot(a: TensorLike, b: TensorLike): number {
 
 /** Euclidean (Frobenius) norm sqrt(sum a^2), accumulated in float64. */
 export function norm(a: TensorLike): number {
-  const x = asTensor(a);
   let sum = 0;
-  if (isContiguous(x)) {
-    const xd = x.data,
-      xo = x.offset;
-    for (let i = 0, n = x.size; i < n; i++) sum += xd[xo + i] * xd[xo + i];
+  if (flat2(a, a)) {
+    const xd = dataOf(a),
+      xo = offsetOf(a);
+    for (let i = 0, n = sizeOf(a); i < n; i++) sum += xd[xo + i] * xd[xo + i];
     return Math.sqrt(sum);
   }
+  const x = asTensor(a);
   walk2(x, x, (p) => {
     const v = x.data[p];
     sum += v * v;

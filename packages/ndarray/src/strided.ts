@@ -1,5 +1,12 @@
 import { fail } from "./errors.js";
-import { asTensor, isContiguous, type Tensor, type TensorLike } from "./tensor.js";
+import {
+  asTensor,
+  type FloatArray,
+  isContiguous,
+  isFloatArray,
+  type Tensor,
+  type TensorLike,
+} from "./tensor.js";
 
 /** Throws unless every tensor has exactly the shape of the first. */
 export function checkSameShape(fn: string, names: string[], tensors: Tensor[]): void {
@@ -47,4 +54,42 @@ export function forEachIndex(ts: Tensor[], visit: (offsets: number[]) => void): 
 export function expect2d(fn: string, name: string, t: Tensor): Tensor {
   if (t.shape.length !== 2) fail(fn, `${name} must be 2-D, got shape [${t.shape.join(", ")}]`);
   return t;
+}
+
+// Allocation-free helpers for the contiguous fast paths (typed arrays count as contiguous 1-D tensors).
+export function dataOf(x: TensorLike): FloatArray {
+  return isFloatArray(x) ? x : x.data;
+}
+
+export function offsetOf(x: TensorLike): number {
+  return isFloatArray(x) ? 0 : x.offset;
+}
+
+export function sizeOf(x: TensorLike): number {
+  return isFloatArray(x) ? x.length : x.size;
+}
+
+function isFlat(x: TensorLike): boolean {
+  return isFloatArray(x) || isContiguous(x);
+}
+
+function sameShape(x: TensorLike, y: TensorLike): boolean {
+  if (isFloatArray(x) || isFloatArray(y)) {
+    const dx = isFloatArray(x) ? 1 : x.shape.length;
+    const dy = isFloatArray(y) ? 1 : y.shape.length;
+    return dx === 1 && dy === 1 && sizeOf(x) === sizeOf(y);
+  }
+  if (x.shape.length !== y.shape.length) return false;
+  for (let d = 0; d < x.shape.length; d++) if (x.shape[d] !== y.shape[d]) return false;
+  return true;
+}
+
+/** True when out and a are contiguous with equal shapes: the caller may use one flat loop. */
+export function flat2(out: TensorLike, a: TensorLike): boolean {
+  return isFlat(out) && isFlat(a) && sameShape(out, a);
+}
+
+/** True when out, a and b are contiguous with equal shapes. */
+export function flat3(out: TensorLike, a: TensorLike, b: TensorLike): boolean {
+  return isFlat(out) && isFlat(a) && isFlat(b) && sameShape(out, a) && sameShape(out, b);
 }

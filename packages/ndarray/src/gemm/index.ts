@@ -1,7 +1,7 @@
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
 import { loadNative, type NativeGemm, nativeGemm } from "./native.js";
-import { gemmReference, gemmShape } from "./reference.js";
+import { checkGemm, gemmReference } from "./reference.js";
 import { WasmGemm } from "./wasm.js";
 
 export type GemmKernel = "auto" | "reference" | "wasm" | "parallel" | "native";
@@ -135,7 +135,10 @@ export function gemm(
   beta: number,
   C: Tensor,
 ): Tensor {
-  const { m, n, k } = gemmShape(transA, transB, A, B, C);
+  checkGemm(transA, transB, A, B, C);
+  const m = C.shape[0];
+  const n = C.shape[1];
+  const k = transA ? A.shape[0] : A.shape[1];
   if (m === 0 || n === 0 || !isF32(A) || !isF32(B) || !isF32(C)) {
     lastKernel = "reference";
     return gemmReference(transA, transB, alpha, A, B, beta, C);

@@ -8,15 +8,15 @@ export interface GemmShape {
   k: number;
 }
 
-/** Validates ranks and inner/outer dimensions; returns m, n, k. */
-export function gemmShape(transA: boolean, transB: boolean, A: Tensor, B: Tensor, C: Tensor): GemmShape {
-  for (const [name, t] of [
-    ["A", A],
-    ["B", B],
-    ["C", C],
-  ] as const) {
-    if (t.shape.length !== 2) fail("gemm", `${name} must be 2-D, got shape [${t.shape.join(", ")}]`);
-  }
+function expectMatrix(name: string, t: Tensor): void {
+  if (t.shape.length !== 2) fail("gemm", `${name} must be 2-D, got shape [${t.shape.join(", ")}]`);
+}
+
+/** Validates ranks and inner/outer dimensions without allocating (gemm calls it on every product). */
+export function checkGemm(transA: boolean, transB: boolean, A: Tensor, B: Tensor, C: Tensor): void {
+  expectMatrix("A", A);
+  expectMatrix("B", B);
+  expectMatrix("C", C);
   const m = transA ? A.shape[1] : A.shape[0];
   const k = transA ? A.shape[0] : A.shape[1];
   const kb = transB ? B.shape[1] : B.shape[0];
@@ -30,7 +30,12 @@ export function gemmShape(transA: boolean, transB: boolean, A: Tensor, B: Tensor
   if (C.shape[0] !== m || C.shape[1] !== n) {
     fail("gemm", `C has shape [${C.shape.join(", ")}], expected [${m}, ${n}]`);
   }
-  return { m, n, k };
+}
+
+/** Validates and returns m, n, k. */
+export function gemmShape(transA: boolean, transB: boolean, A: Tensor, B: Tensor, C: Tensor): GemmShape {
+  checkGemm(transA, transB, A, B, C);
+  return { m: C.shape[0], n: C.shape[1], k: transA ? A.shape[0] : A.shape[1] };
 }
 
 /**

@@ -106,6 +106,7 @@ export class WasmGemm {
 
   private reserve(bytes: number): void {
     const need = this.operands + bytes;
+    if (need <= this.heapBytes) return; // fast path: no access to memory.buffer (which may allocate)
     const have = this.memory.buffer.byteLength;
     if (need > have) {
       const pages = Math.ceil((need - have) / PAGE);
@@ -118,11 +119,16 @@ export class WasmGemm {
       this.heap = new Float32Array(this.memory.buffer);
   }
 
+  /** Element strides of the last copyIn (kept in fields so a call allocates no tuple). */
+  private copyRs = 0;
+  private copyCs = 0;
+  private heapBytes = 0;
+
   /**
-   * Copies a 2-D view into the heap at byte `dst`; returns [row stride, column stride] in elements of the
-   * copy, which keeps the view's orientation when one of its strides is 1.
+   * Copies a 2-D view into the heap at byte `dst`, keeping its orientation when one of its strides is 1;
+   * the copy's row and column strides (elements) are left in copyRs/copyCs.
    */
-  private copyIn(t: Tensor, dst: number, rowMajorOnly = false): [number, number] {
+  private copyIn(t: Tensor, dst: number, rowMajorOnly = false): void {
     const [r, c] = t.shape;
     const [s0, s1] = t.stride;
     const heap = this.heap;
@@ -135,16 +141,21 @@ export class WasmGemm {
         for (let i = 0; i < r; i++)
           heap.set(src.subarray(t.offset + i * s0, t.offset + i * s0 + c), d + i * c);
       }
-      return [c, 1];
+      this.copyRs = c;
+      this.copyCs = 1;
+      return;
     }
     if (s0 === 1 && !rowMajorOnly) {
       for (let j = 0; j < c; j++) heap.set(src.subarray(t.offset + j * s1, t.offset + j * s1 + r), d + j * r);
-      return [1, r];
+      this.copyRs = 1;
+      this.copyCs = r;
+      return;
     }
     for (let i = 0; i < r; i++) {
       for (let j = 0; j < c; j++) heap[d + i * c + j] = src[t.offset + i * s0 + j * s1];
     }
-    return [c, 1];
+    this.copyRs = c;
+    this.copyCs = 1;
   }
 
   private copyOut(C: Tensor, src: number): void {
@@ -214,8 +225,12 @@ export class WasmGemm {
     const a = this.operands;
     const b = a + aBytes;
     const c = b + bBytes;
-    const [a0, a1] = this.copyIn(A, a);
-    const [b0, b1] = this.copyIn(B, b);
+    this.copyIn(A, a);
+    const a0 = this.copyRs;
+    const a1 = this.copyCs;
+    this.copyIn(B, b);
+    const b0 = this.copyRs;
+    const b1 = this.copyCs;
     // op(X) strides: (row, inner) for A and (inner, column) for B; a transpose swaps them.
     const ars = transA ? a1 : a0;
     const acs = transA ? a0 : a1;
