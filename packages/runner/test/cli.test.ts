@@ -139,6 +139,21 @@ describe("nabla CLI", () => {
 });
 
 describe("nabla CLI paths", () => {
+  test("data verify / fetch on a folder without CIFAR-10 fail with one line and download nothing", async () => {
+    const dir = tempDir();
+    const verify = await nabla(["data", "verify", "--dir", dir], dir);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain(`BAD  ${join(dir, "data_batch_1.bin")}: missing`);
+    expect(verify.stderr.trim().split("\n").at(-1)).toBe(`nabla: CIFAR-10 in ${dir} does not verify`);
+    const fetch = await nabla(["data", "fetch", "--dir", dir], dir);
+    expect(fetch.code).toBe(1);
+    expect(
+      fetch.stderr.trim().split("\n").at(-1)?.startsWith(`nabla: ${dir}/data_batch_1.bin: missing`),
+    ).toBe(true);
+    expect(fetch.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   test("a relative data.dir is relative to the spec file; a bad folder is a one-line error", async () => {
     const dir = tempDir();
     const spec = writeSpec(dir, tinySpec({ name: "d", data: { source: "cifar10", dir: "no-such-folder" } }));
