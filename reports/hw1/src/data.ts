@@ -156,7 +156,7 @@ const LAW_NAMES: Record<string, string> = {
   normal: "normal N(0, σ²)",
   uniform: "uniform U(−√3σ, √3σ)",
   laplace: "Laplace(0, σ/√2)",
-  "centred-exponential": "Exp(mean σ) − σ (skewed control)",
+  "centred-exponential": "Exp(σ) − σ (skewed)",
 };
 
 function q5Data(q5: Q5Result, computedInProcess: boolean) {

@@ -94,7 +94,11 @@ function loadQ5(file: string): Q5Result {
 
 /** Reads every results file the report needs; lists all missing ones in one error. */
 export function loadHw1Results(resultsDir: string): Hw1Results {
-  const show = (f: string) => relative(process.cwd(), f) || f;
+  // Relative to the working directory when inside it (results/q3.json), absolute otherwise.
+  const show = (f: string) => {
+    const rel = relative(process.cwd(), f);
+    return rel === "" || rel.startsWith("..") ? f : rel;
+  };
   const path = (name: string) => join(resultsDir, `${name}.json`);
   const required = [RESULT_NAMES.q3, RESULT_NAMES.q4a, RESULT_NAMES.q4bii, RESULT_NAMES.crossCheck].map(path);
   const missing = required.filter((f) => !existsSync(f)).map(show);
