@@ -98,7 +98,7 @@ async function evaluate(
 }
 
 /** Averages a per-step curve over windows of `stride` steps (a NaN/Inf window becomes null). */
-function downsample(losses: number[], stride: number): (number | null)[] {
+export function downsample(losses: number[], stride: number): (number | null)[] {
   const out: (number | null)[] = [];
   for (let i = 0; i < losses.length; i += stride) {
     let sum = 0;
