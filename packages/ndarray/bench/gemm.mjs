@@ -3,6 +3,7 @@
 // `pnpm build`. Writes bench/out/gemm.json. Median of REPS timed batches; each batch runs >= 30 ms.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gemm, gemmKernelInfo, Rng, setGemmKernel, setGemmThreads, zeros } from "../dist/index.js";
@@ -120,7 +121,10 @@ const np1 = timeNumpy(1);
 const pad = (x, w) => String(x).padStart(w);
 const fmt = (x) => (x == null ? "-" : x.toFixed(1));
 const labels = [...variants.map((v) => v.label), "numpy", "numpy-1T"];
-console.log(`\nGFLOP/s, median of ${REPS} (numpy ${np.numpy ?? "-"}); ratio = ${fast} / numpy`);
+const load = loadavg()[0];
+console.log(
+  `\nGFLOP/s, median of ${REPS} (numpy ${np.numpy ?? "-"}; 1-min load average ${load.toFixed(2)}); ratio = ${fast} / numpy`,
+);
 console.log(`${"shape".padEnd(44)}${labels.map((l) => pad(l, 10)).join("")}${pad("ratio", 8)}`);
 results.forEach((r, i) => {
   r.numpy = np.rates ? np.rates[i] : null;
@@ -134,7 +138,14 @@ if (np.skipped) console.log(np.skipped);
 const outDir = join(dirname(fileURLToPath(import.meta.url)), "out");
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, "gemm.json");
-const record = { date: new Date().toISOString(), info, numpy: np.numpy ?? null, fastKernel: fast, results };
+const record = {
+  date: new Date().toISOString(),
+  loadAverage: load,
+  info,
+  numpy: np.numpy ?? null,
+  fastKernel: fast,
+  results,
+};
 writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
 renameSync(`${file}.tmp`, file);
 console.log(`wrote ${file}`);

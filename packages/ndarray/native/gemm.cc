@@ -406,7 +406,7 @@ int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 std::mutex busy;  // the pool and mainScratch serve one caller at a time
 
 // C = A B  <=>  C^T = B^T A^T: the same computation (every element still sums over p in order) with the
-// roles of m and n exchanged, which only swaps strides. Used when it wastes less of the MR x NR tiles,
+// roles of m and n exchanged, which only swaps strides. Used when it wastes much less of the MR x NR tiles,
 // e.g. m = 128, n = 10 fills 10 of 32 tile columns but 10 of 12 tile rows once transposed.
 Op transposed(const Op& op) {
   Op t = op;
@@ -430,7 +430,8 @@ long paddedArea(int m, int n) {
 void runGemmOriented(const Op& op, int threads);
 
 void runGemm(const Op& op, int threads) {
-  if (paddedArea(op.n, op.m) < paddedArea(op.m, op.n)) {
+  // Only when it saves a lot: transposing makes C's stores strided (C^T is column-major).
+  if (5 * paddedArea(op.n, op.m) < 4 * paddedArea(op.m, op.n)) {
     runGemmOriented(transposed(op), threads);
   } else {
     runGemmOriented(op, threads);
