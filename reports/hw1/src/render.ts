@@ -15,6 +15,8 @@ export const HW1_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface RenderHw1Options {
   resultsDir?: string;
+  /** Where the experiment specs are (default reports/hw1/experiments); used to know the sweep's members. */
+  experimentsDir?: string;
   outDir?: string;
   templateDir?: string;
   pdf?: boolean;
@@ -30,7 +32,7 @@ export async function renderHw1(opts: RenderHw1Options = {}) {
   const resultsDir = opts.resultsDir ?? join(HW1_ROOT, "results");
   const outDir = opts.outDir ?? join(HW1_ROOT, "out");
   const templateDir = opts.templateDir ?? join(HW1_ROOT, "templates");
-  const results = loadHw1Results(resultsDir);
+  const results = loadHw1Results(resultsDir, opts.experimentsDir ?? join(HW1_ROOT, "experiments"));
   log(`read ${4 + results.sweep.length} results files from ${resultsDir}`);
   const checks = computeCheckTables(opts.checksSeed ?? 0);
   log(`Q1/Q2: ${checks.count} gradient checks, ${checks.allPass ? "all pass" : "SOME FAIL"}`);

@@ -1,13 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeFixture, writeFixture } from "../test/fixture-results.js";
+import { makeFixture, SWEEP_LRS, writeFixture } from "../test/fixture-results.js";
 import { computeCheckTables } from "./checks.js";
 import { lrSegments } from "./data.js";
 import { renderHw1 } from "./render.js";
 
+/** Tests do not read reports/hw1/experiments: the sweep is whatever the results folder holds. */
+const NO_SPECS = "/nonexistent/experiments";
 const work = mkdtempSync(join(tmpdir(), "nabla-hw1-test-"));
 afterAll(() => {
   if (process.env.HW1_KEEP_TEST_OUTPUT === undefined) rmSync(work, { recursive: true, force: true });
@@ -18,7 +20,7 @@ describe("hw1 report from fixture results", () => {
     const resultsDir = join(work, "results");
     const outDir = join(work, "out");
     writeFixture(resultsDir, makeFixture());
-    const out = await renderHw1({ resultsDir, outDir, q5Samples: 20_000 });
+    const out = await renderHw1({ resultsDir, experimentsDir: NO_SPECS, outDir, q5Samples: 20_000 });
     expect(out.pdfPath && existsSync(out.pdfPath)).toBe(true);
     const text = execFileSync("pdftotext", [out.pdfPath as string, "-"], { encoding: "utf8" }).replace(
       /\s+/g,
@@ -61,9 +63,41 @@ describe("hw1 report from fixture results", () => {
   it("names the missing results file", async () => {
     const resultsDir = join(work, "results-missing");
     writeFixture(resultsDir, makeFixture(), ["q4b-ii", "q4a-crosscheck"]);
-    await expect(renderHw1({ resultsDir, outDir: join(work, "out-missing"), pdf: false })).rejects.toThrow(
+    await expect(
+      renderHw1({ resultsDir, experimentsDir: NO_SPECS, outDir: join(work, "out-missing"), pdf: false }),
+    ).rejects.toThrow(
       /^missing results: \S*q4b-ii\.json, \S*q4a-crosscheck\.json — run the experiments first/,
     );
+  });
+
+  it("takes the sweep's members from its spec and names a missing one", async () => {
+    const resultsDir = join(work, "results-spec");
+    const experimentsDir = join(work, "experiments");
+    mkdirSync(experimentsDir, { recursive: true });
+    writeFileSync(
+      join(experimentsDir, "q4b-iii.json"),
+      JSON.stringify({
+        name: "q4b-iii",
+        grid: { lr: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1000] },
+      }),
+    );
+    writeFixture(resultsDir, makeFixture());
+    writeFileSync(join(resultsDir, "q4b-iii-lr=0.5.json"), "stale, not part of the grid");
+    await expect(
+      renderHw1({ resultsDir, experimentsDir, outDir: join(work, "out-spec"), pdf: false, q5Samples: 2000 }),
+    ).rejects.toThrow(/^missing results: \S*q4b-iii-lr=1000\.json — /);
+    writeFileSync(
+      join(experimentsDir, "q4b-iii.json"),
+      JSON.stringify({ name: "q4b-iii", grid: { lr: SWEEP_LRS } }),
+    );
+    const out = await renderHw1({
+      resultsDir,
+      experimentsDir,
+      outDir: join(work, "out-spec"),
+      pdf: false,
+      q5Samples: 2000,
+    });
+    expect(out.data.q4biii.count).toBe(SWEEP_LRS.length);
   });
 
   it("names a malformed results file and its field", async () => {
@@ -71,9 +105,9 @@ describe("hw1 report from fixture results", () => {
     const resultsDir = join(work, "results-bad");
     (fixture.q3.metrics as { valAccuracy: unknown }).valAccuracy = "high";
     writeFixture(resultsDir, fixture);
-    await expect(renderHw1({ resultsDir, pdf: false, outDir: join(work, "out-bad") })).rejects.toThrow(
-      /q3\.json.*valAccuracy/,
-    );
+    await expect(
+      renderHw1({ resultsDir, experimentsDir: NO_SPECS, pdf: false, outDir: join(work, "out-bad") }),
+    ).rejects.toThrow(/q3\.json.*valAccuracy/);
   });
 });
 

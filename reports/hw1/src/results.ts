@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { loadResults, type Results } from "@nabla/runner";
+import { expandSweep, loadResults, type Results } from "@nabla/runner";
 import type { CrossCheckResult } from "@nabla/tfjs";
 import type { Q5Result } from "./q5.js";
 
@@ -23,6 +23,9 @@ export const RESULT_NAMES = {
   /** Q5: runQ5MonteCarlo() result; computed in-process when the file is absent. */
   q5: "q5-monte-carlo",
 } as const;
+
+/** The experiment name of the Q4b.iii sweep (its members are named "q4b-iii-lr=<value>" by the runner). */
+export const SWEEP_NAME = "q4b-iii";
 
 export class Hw1ReportError extends Error {
   override name = "Hw1ReportError";
@@ -92,8 +95,32 @@ function loadQ5(file: string): Q5Result {
   return json;
 }
 
-/** Reads every results file the report needs; lists all missing ones in one error. */
-export function loadHw1Results(resultsDir: string): Hw1Results {
+/**
+ * The result names of the Q4b.iii sweep according to its spec: a JSON file in `experimentsDir` whose `name` is
+ * "q4b-iii" and that has a `grid`, expanded by the runner's expandSweep. Undefined when there is no such spec
+ * (then every results/q4b-iii-lr=*.json is taken).
+ */
+export function sweepNamesFromSpec(experimentsDir: string | undefined): string[] | undefined {
+  if (experimentsDir === undefined || !existsSync(experimentsDir)) return undefined;
+  for (const file of readdirSync(experimentsDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
+    const json = readJson(join(experimentsDir, file)) as { name?: unknown; grid?: unknown };
+    if (json?.name !== SWEEP_NAME || json.grid === undefined) continue;
+    try {
+      return expandSweep(json, join(experimentsDir, file)).map((spec) => spec.name);
+    } catch (error) {
+      throw new Hw1ReportError((error as Error).message.split("\n")[0]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Reads every results file the report needs; lists all missing ones in one error. With `experimentsDir`, the
+ * sweep's members are those its spec names (stale files of an earlier grid are ignored).
+ */
+export function loadHw1Results(resultsDir: string, experimentsDir?: string): Hw1Results {
   // Relative to the working directory when inside it (results/q3.json), absolute otherwise.
   const show = (f: string) => {
     const rel = relative(process.cwd(), f);
@@ -101,14 +128,20 @@ export function loadHw1Results(resultsDir: string): Hw1Results {
   };
   const path = (name: string) => join(resultsDir, `${name}.json`);
   const required = [RESULT_NAMES.q3, RESULT_NAMES.q4a, RESULT_NAMES.q4bii, RESULT_NAMES.crossCheck].map(path);
+  const sweepNames = sweepNamesFromSpec(experimentsDir);
+  let sweepFiles: string[];
+  if (sweepNames !== undefined) {
+    sweepFiles = sweepNames.map(path);
+    required.push(...sweepFiles);
+  } else {
+    sweepFiles = existsSync(resultsDir)
+      ? readdirSync(resultsDir)
+          .filter((f) => f.startsWith(RESULT_NAMES.sweepPrefix) && f.endsWith(".json"))
+          .map((f) => join(resultsDir, f))
+      : [];
+  }
   const missing = required.filter((f) => !existsSync(f)).map(show);
-  const sweepFiles = existsSync(resultsDir)
-    ? readdirSync(resultsDir)
-        .filter((f) => f.startsWith(RESULT_NAMES.sweepPrefix) && f.endsWith(".json"))
-        .map((f) => join(resultsDir, f))
-    : [];
-  if (sweepFiles.length === 0)
-    missing.push(`${show(path(RESULT_NAMES.sweepPrefix))} (no ${RESULT_NAMES.sweepPrefix}*.json)`);
+  if (sweepFiles.length === 0) missing.push(show(join(resultsDir, `${RESULT_NAMES.sweepPrefix}*.json`)));
   if (missing.length > 0) {
     throw new Hw1ReportError(
       `missing results: ${missing.join(", ")} — run the experiments first (pnpm report at the repository root runs them)`,

@@ -13,6 +13,8 @@ import { afterAll, expect, it } from "vitest";
 import { renderHw1 } from "./render.js";
 import { RESULT_NAMES } from "./results.js";
 
+/** Tests do not read reports/hw1/experiments: the sweep is whatever the results folder holds. */
+const NO_SPECS = "/nonexistent/experiments";
 const work = mkdtempSync(join(tmpdir(), "nabla-hw1-smoke-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -35,7 +37,12 @@ it("trains on generated data with the real runner and renders the report", async
   const check = await crossCheck({ steps: 3, dims: [3072, 16, 10], batchSize: 8 });
   writeFileSync(join(resultsDir, `${RESULT_NAMES.crossCheck}.json`), JSON.stringify(check));
 
-  const out = await renderHw1({ resultsDir, outDir: join(work, "out"), q5Samples: 5000 });
+  const out = await renderHw1({
+    resultsDir,
+    experimentsDir: NO_SPECS,
+    outDir: join(work, "out"),
+    q5Samples: 5000,
+  });
   expect(out.overflowing).toEqual([]);
   const text = execFileSync("pdftotext", [out.pdfPath as string, "-"], { encoding: "utf8" }).replace(
     /\s+/g,
