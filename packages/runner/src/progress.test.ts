@@ -71,4 +71,27 @@ describe("progress", () => {
     r.clear();
     expect(out.text().endsWith("\x1b[1A\r\x1b[J")).toBe(true);
   });
+
+  test("one bar per running experiment in a sweep; a finished one leaves the block", () => {
+    const out = sink(true);
+    const r = createProgressRenderer(out.stream);
+    r.listener(step(10));
+    r.listener({ ...step(20), name: "q4" } as ProgressEvent);
+    r.listener({
+      type: "done",
+      name: "q3",
+      status: "ok",
+      testAccuracy: 0.5,
+      bestEpoch: 3,
+      cached: false,
+      file: "r/q3.json",
+      seconds: 60,
+    });
+    // The drawn bars are erased, the result line printed, and only q4's bar drawn again below it.
+    const [before, after] = out
+      .text()
+      .split("q3: ok, test acc 50.00% (best val epoch 3), 60.0 s -> r/q3.json\n");
+    expect(before).toMatch(/^q3 epoch 2\/10 .* 10\/351 .*\x1b\[[12]A\r\x1b\[J$/s);
+    expect(after).toMatch(/^q4 epoch 2\/10 [^\n]* 20\/351 [^\n]*\x1b\[K\n$/);
+  });
 });
