@@ -6,9 +6,10 @@
 import { CLASSES, INPUT_DIM, type Results } from "@nabla/runner";
 import type { CrossCheckResult } from "@nabla/tfjs";
 import type { CheckTables } from "./checks.js";
-import { figure1, figure2, figure3, figure4, figure5, lrLabel } from "./figures.js";
+import { figure1, figure2, figure3 } from "./figures.js";
 import type { Q5Cell, Q5Result } from "./q5.js";
 import type { Hw1Results } from "./results.js";
+import { figure4, figure5, lrLabel } from "./sweep-figures.js";
 
 /** What the original homework (numpy and PyTorch implementations) reported as test accuracy. */
 export const ORIGINAL_REPORTED = { numpyTestAccuracy: 0.4794, pytorchTestAccuracy: 0.4769 } as const;
