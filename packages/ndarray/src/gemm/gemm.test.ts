@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Layout, layouts, randomMatrix, toRows } from "../../test/helpers.js";
 import { Rng } from "../rng.js";
-import { fromArray, type Tensor, zeros } from "../tensor.js";
+import { fromArray, sliceRows, type Tensor, transpose, zeros } from "../tensor.js";
 import { gemm, gemmKernelInfo, gemmReference, matmul, setGemmKernel } from "./index.js";
 
 const layoutArb = fc.constantFrom<Layout>(...layouts);
@@ -136,6 +136,13 @@ describe("gemmReference", () => {
       /C has shape \[2, 5\], expected \[2, 4\]/,
     );
     expect(() => gemm(false, false, 1, zeros([2]), zeros([2, 2]), 0, zeros([2, 2]))).toThrow(/A must be 2-D/);
+    const big = zeros([4, 4]);
+    expect(() => gemm(false, false, 1, big, zeros([4, 4]), 0, big)).toThrow(/C overlaps A/);
+    expect(() => gemm(false, false, 1, zeros([2, 4]), transpose(big), 0, sliceRows(big, 2, 4))).toThrow(
+      /C overlaps B/,
+    );
+    // Disjoint row blocks of one buffer are fine.
+    gemm(false, false, 1, sliceRows(big, 0, 2).hi(2, 2), zeros([2, 4]), 0, sliceRows(big, 2, 4));
   });
 });
 

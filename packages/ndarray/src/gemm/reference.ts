@@ -30,6 +30,27 @@ export function checkGemm(transA: boolean, transB: boolean, A: Tensor, B: Tensor
   if (C.shape[0] !== m || C.shape[1] !== n) {
     fail("gemm", `C has shape [${C.shape.join(", ")}], expected [${m}, ${n}]`);
   }
+  // As in BLAS, C must not share memory with A or B (kernels write C while still reading A and B).
+  if (overlaps(C, A)) fail("gemm", "C overlaps A in memory; write the product to a separate buffer");
+  if (overlaps(C, B)) fail("gemm", "C overlaps B in memory; write the product to a separate buffer");
+}
+
+/** Lowest and highest data index a 2-D view touches (strides may be negative). */
+function span(t: Tensor, bound: 0 | 1): number {
+  let at = t.offset;
+  for (let d = 0; d < 2; d++) {
+    const reach = (t.shape[d] - 1) * t.stride[d];
+    if (reach > 0 === (bound === 1)) at += reach;
+  }
+  return at;
+}
+
+function overlaps(x: Tensor, y: Tensor): boolean {
+  if (x.data.buffer !== y.data.buffer || x.size === 0 || y.size === 0) return false;
+  const xs = x.data.byteOffset / x.data.BYTES_PER_ELEMENT;
+  const ys = y.data.byteOffset / y.data.BYTES_PER_ELEMENT;
+  if (x.data.BYTES_PER_ELEMENT !== y.data.BYTES_PER_ELEMENT) return true; // different views of one buffer: be safe
+  return xs + span(x, 0) <= ys + span(y, 1) && ys + span(y, 0) <= xs + span(x, 1);
 }
 
 /** Validates and returns m, n, k. */
