@@ -260,10 +260,14 @@ Isa makeIsa(const char* name) {
   return {name, MR, NR, gemmBlocked<MR, NR, K>, packSharedB<NR>, gemmRowsSharedB<MR, NR, K>};
 }
 
+// The best kernel this CPU supports; NABLA_GEMM_ISA=avx2|scalar caps it (so tests can cover every kernel).
 Isa chooseIsa() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return makeIsa<8, 32, kernelAvx512>("avx512");
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return makeIsa<6, 16, kernelAvx2>("avx2");
+  const char* cap = std::getenv("NABLA_GEMM_ISA");
+  const bool allow512 = !cap || std::strcmp(cap, "avx512") == 0;
+  const bool allow2 = allow512 || std::strcmp(cap, "avx2") == 0;
+  if (allow512 && __builtin_cpu_supports("avx512f")) return makeIsa<8, 32, kernelAvx512>("avx512");
+  if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return makeIsa<6, 16, kernelAvx2>("avx2");
   return makeIsa<4, 8, kernelScalar>("scalar");
 }
 
