@@ -132,6 +132,12 @@ function milestoneEvidence(q3: RunSummary, milestones: number[]) {
   };
 }
 
+/** a − b of two accuracies as text pieces: |a − b| in percentage points and "higher" / "lower" / "equal". */
+function gap(a: number, b: number): { points: number; direction: "higher" | "lower" | "equal" } {
+  const points = Math.abs(a - b) * 100;
+  return { points, direction: points < 0.005 ? "equal" : a > b ? "higher" : "lower" };
+}
+
 /** trainLoss[epoch] − trainLoss[epoch + 1] (1-based epochs), or null when the run is shorter. */
 function lossDrop(trainLoss: number[], epoch: number): number | null {
   return epoch < trainLoss.length ? trainLoss[epoch - 1] - trainLoss[epoch] : null;
@@ -222,9 +228,9 @@ export function buildReportData(inputs: ReportInputs) {
     q4a,
     epochPairs,
     comparison: {
-      q3MinusQ4a: q3Test - q4aTest,
-      q3MinusOriginalNumpy: q3Test - ORIGINAL_REPORTED.numpyTestAccuracy,
-      q4aMinusOriginalPytorch: q4aTest - ORIGINAL_REPORTED.pytorchTestAccuracy,
+      q3VsQ4a: gap(q3Test, q4aTest),
+      q3VsOriginalNumpy: gap(q3Test, ORIGINAL_REPORTED.numpyTestAccuracy),
+      q4aVsOriginalPytorch: gap(q4aTest, ORIGINAL_REPORTED.pytorchTestAccuracy),
       maxTrainLossGap: Math.max(
         ...epochPairs.filter((p) => p.q4a).map((p) => Math.abs(p.q3.trainLoss - p.q4a!.trainLoss)),
       ),

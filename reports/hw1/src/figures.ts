@@ -1,5 +1,5 @@
 /**
- * The vega-lite specs of Figures 1–5, built from results. Sizes are in CSS pixels for an A4 column of
+ * The vega-lite specs of Figures 1–3 (and the helpers of sweep-figures.ts), built from results. Sizes are in CSS pixels for an A4 column of
  * about 650 px; @nabla/report compiles them to inline SVG.
  */
 import type { Results } from "@nabla/runner";
