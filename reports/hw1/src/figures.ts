@@ -121,8 +121,9 @@ export function labelledRule(
         mark: {
           type: "text",
           align: side,
-          baseline: "bottom",
-          dy: -2,
+          // Below the line: a test accuracy above every validation point would put the label on the title.
+          baseline: "top",
+          dy: 3,
           ...(side === "right" ? { x: "width" } : { x: 4 }),
           fontSize: 9,
           color,
