@@ -568,6 +568,12 @@ napi_value Info(napi_env env, napi_callback_info) {
   return obj;
 }
 
+}  // namespace
+
+void registerElementwise(napi_env env, napi_value exports);  // native/elementwise.cc
+
+namespace {
+
 napi_value Init(napi_env env, napi_value exports) {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -583,6 +589,7 @@ napi_value Init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "sgemm", fn));
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn));
   CHECK(napi_set_named_property(env, exports, "info", fn));
+  registerElementwise(env, exports);
   return exports;
 }
 

@@ -1,4 +1,4 @@
-// Builds the optional native GEMM addon (native/gemm.cc) into dist/native/nabla_gemm.node with the machine's
+// Builds the optional native addon (native/gemm.cc GEMM + native/elementwise.cc large-array kernels) into dist/native/nabla_gemm.node with the machine's
 // g++ against Node's own headers. node-gyp would do the same compile but downloads headers from nodejs.org,
 // which is not reachable here, so the compiler is invoked directly. The addon picks AVX-512/AVX2/scalar at run
 // time, so it is compiled for baseline x86-64. Any failure (no compiler, no headers, NABLA_NO_NATIVE=1) is not
@@ -43,9 +43,11 @@ try {
       "-shared",
       "-fPIC",
       "-pthread",
+      "-ffp-contract=off",
       "-DNODE_GYP_MODULE_NAME=nabla_gemm",
       `-I${headers}`,
       join(root, "native", "gemm.cc"),
+      join(root, "native", "elementwise.cc"),
       "-o",
       tmp,
     ],

@@ -1,6 +1,7 @@
+import { nativeAddon, nativeAddonProblem } from "../addon.js";
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
-import { loadNative, type NativeGemm, nativeGemm } from "./native.js";
+import { type NativeGemm, nativeGemm } from "./native.js";
 import { checkGemm, gemmReference } from "./reference.js";
 import { WasmGemm } from "./wasm.js";
 
@@ -38,9 +39,9 @@ let native: NativeGemm | null | undefined;
 /** The native addon, loaded on first use; null (with the reason in notes) when it was not built or fails. */
 function nativeKernel(): NativeGemm | null {
   if (native === undefined) {
-    const loaded = loadNative();
-    native = typeof loaded === "string" ? null : loaded;
-    if (typeof loaded === "string") notes.push(loaded);
+    native = nativeAddon();
+    const problem = nativeAddonProblem();
+    if (problem) notes.push(problem);
   }
   return native;
 }

@@ -26,6 +26,18 @@ export interface NativeGemm {
     threads: number,
   ): void;
   info(): { isa: string; threads: number; mr: number; nr: number };
+  /** Element-wise kernels on contiguous Float32Array ranges (native/elementwise.cc); op codes in addon.ts. */
+  ew(
+    op: number,
+    n: number,
+    out: Float32Array,
+    outOffset: number,
+    a: Float32Array,
+    aOffset: number,
+    b: Float32Array,
+    bOffset: number,
+    scalar: number,
+  ): void;
 }
 
 /** Loads the addon (same path from src/ under vitest and from dist/); returns the reason when it cannot. */

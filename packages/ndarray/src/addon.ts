@@ -1,0 +1,77 @@
+import { loadNative, type NativeGemm } from "./gemm/native.js";
+import { type FloatArray, isFloatArray, type TensorLike } from "./tensor.js";
+
+let addon: NativeGemm | null | undefined;
+let problem: string | null = null;
+
+/** The optional native addon, loaded once; null when it was not built, failed to load or is disabled. */
+export function nativeAddon(): NativeGemm | null {
+  if (addon === undefined) {
+    const loaded = loadNative();
+    addon = typeof loaded === "string" ? null : loaded;
+    problem = typeof loaded === "string" ? loaded : null;
+  }
+  return addon;
+}
+
+/** Why the addon is unavailable, or null. */
+export function nativeAddonProblem(): string | null {
+  nativeAddon();
+  return problem;
+}
+
+/** Contiguous arrays at least this long go to the native element-wise kernels (a call costs ~1 µs). */
+const NATIVE_MIN_LENGTH = 4096;
+
+export const EW_ADD = 0;
+export const EW_SUB = 1;
+export const EW_MUL = 2;
+export const EW_SCALE = 3;
+export const EW_AXPY = 4;
+export const EW_RELU = 5;
+
+function start(x: TensorLike): number {
+  const data = isFloatArray(x) ? x : x.data;
+  return data.byteOffset / 4 + (isFloatArray(x) ? 0 : x.offset);
+}
+
+/** An input may be the very same elements as out, or disjoint from them; partial overlap stays in JS. */
+function safeAlias(
+  out: TensorLike,
+  outData: FloatArray,
+  x: TensorLike,
+  xData: FloatArray,
+  n: number,
+): boolean {
+  if (outData.buffer !== xData.buffer) return true;
+  const o = start(out);
+  const s = start(x);
+  return o === s || o + n <= s || s + n <= o;
+}
+
+/**
+ * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded; returns
+ * false (the caller then runs its JavaScript loop, with identical results) otherwise.
+ */
+export function nativeElementwise(
+  op: number,
+  n: number,
+  out: TensorLike,
+  a: TensorLike,
+  b: TensorLike,
+  scalar: number,
+): boolean {
+  if (n < NATIVE_MIN_LENGTH) return false;
+  const lib = nativeAddon();
+  if (!lib) return false;
+  const od = isFloatArray(out) ? out : out.data;
+  const ad = isFloatArray(a) ? a : a.data;
+  const bd = isFloatArray(b) ? b : b.data;
+  if (!(od instanceof Float32Array && ad instanceof Float32Array && bd instanceof Float32Array)) return false;
+  if (!safeAlias(out, od, a, ad, n) || !safeAlias(out, od, b, bd, n)) return false;
+  const oo = isFloatArray(out) ? 0 : out.offset;
+  const ao = isFloatArray(a) ? 0 : a.offset;
+  const bo = isFloatArray(b) ? 0 : b.offset;
+  lib.ew(op, n, od, oo, ad, ao, bd, bo, scalar);
+  return true;
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { EW_ADD, nativeAddon, nativeElementwise } from "./addon.js";
+import { add, axpy, mul, relu, scale, sub } from "./elementwise.js";
+import { Rng } from "./rng.js";
+import { fromTypedArray, reshape, sliceRows, type TensorLike } from "./tensor.js";
+
+// Long contiguous float32 arrays take the native element-wise kernels when the addon is loaded; they must
+// give exactly the bits of the JavaScript loop (float32 rounding of the double-precision expression).
+const f = Math.fround;
+const N = 50_003;
+
+function random(rng: Rng, n: number): Float32Array {
+  const x = new Float32Array(n);
+  rng.fillUniform(x, -3, 3);
+  return x;
+}
+
+describe("element-wise ops on long arrays (native path when available)", () => {
+  it("uses the native kernels exactly when the addon is loaded", () => {
+    const a = new Float32Array(N);
+    expect(nativeElementwise(EW_ADD, N, new Float32Array(N), a, a, 0)).toBe(nativeAddon() !== null);
+    expect(nativeElementwise(EW_ADD, 100, new Float32Array(100), a, a, 0)).toBe(false); // short: JS loop
+    const f64 = new Float64Array(N);
+    expect(nativeElementwise(EW_ADD, N, f64, f64, f64, 0)).toBe(false); // float64 stays in JS
+  });
+
+  const cases: [
+    string,
+    (o: Float32Array, a: Float32Array, b: Float32Array) => void,
+    (a: number, b: number, o: number) => number,
+  ][] = [
+    ["add", (o, a, b) => add(o, a, b), (a, b) => f(a + b)],
+    ["sub", (o, a, b) => sub(o, a, b), (a, b) => f(a - b)],
+    ["mul", (o, a, b) => mul(o, a, b), (a, b) => f(a * b)],
+    ["scale", (o, a) => scale(o, a, 0.1), (a) => f(a * 0.1)],
+    ["axpy", (o, a) => axpy(o, -0.037, a), (a, _b, o) => f(o + -0.037 * a)],
+    ["relu", (o, a) => relu(o, a), (a) => (a > 0 ? a : 0)],
+  ];
+  for (const [name, run, ref] of cases) {
+    it(`${name}: same bits as the naive loop, with offsets and with out aliasing an input`, () => {
+      const rng = new Rng(name.length);
+      const a = random(rng, N);
+      const b = random(rng, N);
+      const o = random(rng, N);
+      const expected = Array.from(a, (v, i) => ref(v, b[i], o[i]));
+      run(o, a, b);
+      expect(Array.from(o)).toEqual(expected);
+      // Offset views (rows 3.. of a [N/7, 7] matrix) and aliasing out === a.
+      const big = random(rng, 7 * 7001);
+      const other = random(rng, 7 * 7001);
+      const x = sliceRows(reshape(fromTypedArray(big, [7001, 7]), [-1, 7]), 3, 7001);
+      const y = sliceRows(fromTypedArray(other, [7001, 7]), 3, 7001);
+      const before = Array.from(big.subarray(21));
+      const yv = Array.from(other.subarray(21));
+      run(
+        x.data.subarray(21) as Float32Array,
+        x.data.subarray(21) as Float32Array,
+        y.data.subarray(21) as Float32Array,
+      );
+      expect(Array.from(big.subarray(21))).toEqual(before.map((v, i) => ref(v, yv[i], v)));
+    });
+  }
+
+  it("partially overlapping out and input fall back to the sequential JavaScript loop", () => {
+    const buf = new Float32Array(N + 1).map((_, i) => (i % 1000) * (i % 1000));
+    const a = buf.subarray(0, N);
+    const out = buf.subarray(1, N + 1); // out[i] = a[i] + 1 reads the value written one step earlier
+    add(out, a, new Float32Array(N).fill(1));
+    // Sequential semantics: each element is the previous *new* value + 1, so buf[k] = buf[0] + k = k.
+    for (let i = 1; i <= 10; i++) expect(buf[i]).toBe(i);
+    expect(buf[N]).toBe(N);
+  });
+});
