@@ -177,6 +177,39 @@ export function figure5(sweep: Results[]): Spec {
           color,
         },
       },
+      // Diverging runs blow up within a few steps, so their crosses coincide: name them in words too.
+      ...(ends.length === 0
+        ? []
+        : [
+            {
+              data: {
+                values: [
+                  {
+                    epoch: Math.min(...ends.map((e) => e.epoch)),
+                    loss: top,
+                    label: `diverged: ${sweep
+                      .filter((r) => r.status === "diverged")
+                      .map((r) => `lr ${lrLabel(r.spec.lr)} (epoch ${r.metrics.divergedAtEpoch ?? "?"})`)
+                      .join(", ")}`,
+                  },
+                ],
+              },
+              mark: {
+                type: "text",
+                align: "left",
+                baseline: "top",
+                dx: 10,
+                dy: 4,
+                fontSize: 9,
+                color: "#c0392b",
+              },
+              encoding: {
+                x: { field: "epoch", type: "quantitative" },
+                y: { field: "loss", type: "quantitative" },
+                text: { field: "label" },
+              },
+            },
+          ]),
     ],
   });
 }
