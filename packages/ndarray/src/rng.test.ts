@@ -74,6 +74,10 @@ describe("Rng", () => {
     const ref = new Rng(5);
     for (let i = 0; i < 6; i++)
       for (let j = 0; j < 4; j++) expect(t.get(i, j)).toBeCloseTo(2 + 3 * ref.normal(), 5);
+    const flat = new Float64Array(7);
+    new Rng(5).fillNormal(flat, 2, 3); // contiguous fast path: the same sequence
+    const ref2 = new Rng(5);
+    for (const v of flat) expect(v).toBe(2 + 3 * ref2.normal());
   });
 
   it("fillUniform stays in [lo, hi) for float32 and float64 and has mean (lo+hi)/2", () => {
