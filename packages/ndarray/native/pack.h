@@ -135,7 +135,13 @@ void storeTile(const float* tile, float* c, long crs, long ccs, int rows, int co
   for (int r = 0; r < rows; r++) {
     float* row = c + r * crs;
     const float* t = tile + r * NR;
-    if (beta == 0.f) {
+    if (ccs == 1) {  // the common row-major C: unit-stride loops the compiler vectorizes
+      if (beta == 0.f) {
+        for (int q = 0; q < cols; q++) row[q] = alpha * t[q];
+      } else {
+        for (int q = 0; q < cols; q++) row[q] = alpha * t[q] + beta * row[q];
+      }
+    } else if (beta == 0.f) {
       for (int q = 0; q < cols; q++) row[q * ccs] = alpha * t[q];
     } else {
       for (int q = 0; q < cols; q++) row[q * ccs] = alpha * t[q] + beta * row[q * ccs];
