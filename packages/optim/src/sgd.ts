@@ -1,3 +1,4 @@
+import { axpy } from "@nabla/ndarray";
 import {
   OptimError,
   requireBoolean,
@@ -86,6 +87,14 @@ export class SGD extends Optimizer {
       const g = params[k].grad;
       const n = w.length;
       if (momentum === 0) {
+        if (weightDecay === 0 && w instanceof Float32Array && g instanceof Float32Array) {
+          // Plain float32 SGD is w += (-lr) g, BLAS axpy: @nabla/ndarray runs it natively for long arrays
+          // (~10x faster than this loop) with the same bits (double arithmetic, one rounding on store). Only
+          // a non-finite w differs from the general loop below, whose 0 * w would make it NaN; torch skips
+          // the decay term when weightDecay is 0, as axpy does.
+          axpy(w, -lr, g);
+          continue;
+        }
         for (let i = 0; i < n; i++) w[i] = w[i] + -lr * (g[i] + weightDecay * w[i]);
         continue;
       }
