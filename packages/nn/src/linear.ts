@@ -1,5 +1,14 @@
 /** Fully connected layer Y = X Wᵀ + b with W of shape out×in (the PyTorch layout). */
-import { add, addRowVector, type DType, gemm, type Rng, sumAxis0, type Tensor, zeros } from "@nabla/ndarray";
+import {
+  add,
+  type DType,
+  type FloatArray,
+  gemm,
+  type Rng,
+  sumAxis0,
+  type Tensor,
+  zeros,
+} from "@nabla/ndarray";
 import { check, NnError } from "./errors.js";
 import type { Module, Parameter } from "./module.js";
 import { BufferCache, expect2d, expectDtype, expectSameShape } from "./tensors.js";
@@ -47,6 +56,7 @@ export class Linear implements Module {
 
   private readonly params: Parameter[];
   private readonly biasScratch: Tensor;
+  private readonly columnSums: Float64Array;
   private readonly buffers: BufferCache<LinearBuffers>;
   private input: Tensor | null = null;
   private output: Tensor | null = null;
@@ -70,6 +80,7 @@ export class Linear implements Module {
     this.weightGrad = zeros([outDim, inDim], this.dtype);
     this.biasGrad = zeros([outDim], this.dtype);
     this.biasScratch = zeros([outDim], this.dtype);
+    this.columnSums = new Float64Array(outDim);
     opts.rng.fillNormal(this.weight, 0, initStd(inDim, init));
     this.params = [
       { name: "weight", value: this.weight, grad: this.weightGrad },
@@ -87,7 +98,7 @@ export class Linear implements Module {
     expectDtype(x, this.dtype, "Linear.forward: input");
     const { y } = this.buffers.get(rows, this.inDim, this.dtype);
     gemm(false, true, 1, x, this.weight, 0, y); // Y = X Wᵀ
-    addRowVector(y, y, this.bias); //            + b (broadcast over rows)
+    addBiasRows(y.data, rows, this.outDim, this.bias.data); // + b (broadcast over rows)
     this.input = x;
     this.output = y;
     return y;
@@ -100,8 +111,12 @@ export class Linear implements Module {
     expectSameShape(dY, y, "Linear.backward", "dY");
     expectDtype(dY, this.dtype, "Linear.backward: dY");
     gemm(true, false, 1, dY, x, 1, this.weightGrad); // dW += dYᵀ X
-    sumAxis0(this.biasScratch, dY); //                  db += 1ᵀ dY (column sums)
-    add(this.biasGrad, this.biasGrad, this.biasScratch);
+    if (dY.stride[1] === 1 && dY.stride[0] === this.outDim) {
+      accumulateColumnSums(this.biasGrad.data, this.biasScratch.data, this.columnSums, dY);
+    } else {
+      sumAxis0(this.biasScratch, dY); //                db += 1ᵀ dY (column sums)
+      add(this.biasGrad, this.biasGrad, this.biasScratch);
+    }
     if (!this.computeInputGrad) return null;
     const { dx } = this.buffers.get(x.shape[0], this.inDim, this.dtype);
     gemm(false, false, 1, dY, this.weight, 0, dx as Tensor); // dX = dY W
@@ -115,5 +130,35 @@ export class Linear implements Module {
   zeroGrad(): void {
     this.weightGrad.data.fill(0);
     this.biasGrad.data.fill(0);
+  }
+}
+
+// The two bias passes as plain loops over our own contiguous buffers: the same arithmetic as ndarray's generic
+// strided addRowVector / sumAxis0 + add (so the same bits), about twice as fast on the training step's shapes.
+
+/** y[i, j] += b[j] for a contiguous rows×cols y. */
+function addBiasRows(y: FloatArray, rows: number, cols: number, b: FloatArray): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) y[o + j] += b[j];
+  }
+}
+
+/**
+ * grad[j] += Σ_i dY[i, j] for a row-contiguous dY: summed in double in row order, rounded once to the
+ * parameter dtype (through `scratch`), then added, exactly as sumAxis0 followed by add.
+ */
+function accumulateColumnSums(grad: FloatArray, scratch: FloatArray, sums: Float64Array, dY: Tensor): void {
+  const cols = sums.length;
+  const rows = dY.shape[0];
+  const d = dY.data;
+  sums.fill(0);
+  for (let i = 0; i < rows; i++) {
+    const o = dY.offset + i * cols;
+    for (let j = 0; j < cols; j++) sums[j] += d[o + j];
+  }
+  for (let j = 0; j < cols; j++) {
+    scratch[j] = sums[j];
+    grad[j] += scratch[j];
   }
 }
