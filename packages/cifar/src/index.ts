@@ -25,7 +25,13 @@ export {
 export { CifarDataError } from "./errors.js";
 export { loadCifar10 } from "./load.js";
 export type { LockOptions } from "./lock.js";
-export { normalizationTable, normalizeImages } from "./normalize.js";
+export {
+  type NormalizationConstants,
+  normalizationConstants,
+  normalizationTable,
+  normalizeImages,
+  normalizeValue,
+} from "./normalize.js";
 export { type Cifar10Data, type CifarSplit, parseCifarBatch } from "./parse.js";
 export {
   createStderrProgress,
