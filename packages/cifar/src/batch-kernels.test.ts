@@ -1,13 +1,17 @@
-// The BatchLoader normalises with a WASM table kernel, or JavaScript tables read as 32-bit words or bytes. Every path
+// The BatchLoader normalises with WASM SIMD (on a resident copy of the split or on rows staged per batch), the
+// scalar WASM table kernel (resident or staged), or JavaScript tables read as 32-bit words or bytes. Every path
 // must give, bit for bit, the documented float32 formula fround(fround(v * scale) + bias) with
 // scale = fround(1 / (255 * std)), bias = fround(-mean / std), computed here by a naive loop of its own.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type BatchKernel, BatchLoader, setBatchKernel } from "./batch.js";
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGE_BYTES } from "./constants.js";
+import { normalizationConstants, normalizationTable } from "./normalize.js";
 import type { CifarSplit } from "./parse.js";
+import { kernelModuleBytes } from "./wasm-kernels.js";
+import { WasmNormalizer, wasmKernelAvailable } from "./wasm-normalize.js";
 
-const KERNELS: BatchKernel[] = ["auto", "wasm", "words", "bytes"];
+const KERNELS: BatchKernel[] = ["auto", "simd", "simd-staged", "wasm", "wasm-staged", "words", "bytes"];
 const CUSTOM: { mean: readonly number[]; std: readonly number[] } = {
   mean: [0.1, 0.7, 0.3],
   std: [0.9, 0.2, 0.5],
@@ -115,16 +119,40 @@ describe.each<BatchKernel>(KERNELS)("BatchLoader normalisation, kernel %s", (ker
   });
 });
 
-it("the WASM kernel really is available here (otherwise the suite above tests the fallbacks twice)", async () => {
-  const { WasmNormalizer } = await import("./wasm-normalize.js");
-  const table = new Float32Array(768).map((_, i) => i);
-  const normalizer = WasmNormalizer.create(table, 2);
-  expect(normalizer).not.toBeNull();
-  const image = Uint8Array.from({ length: 2 * IMAGE_BYTES }, (_, i) => (i * 31) % 256);
-  normalizer?.stage(image, 1, 0);
-  normalizer?.normalize(1);
-  const out = normalizer?.output ?? new Float32Array(0);
-  for (const p of [0, 1, 2, 3, 1023, 1024, 2047, 2048, 3071]) {
-    expect(out[p]).toBe(Math.floor(p / 1024) * 256 + image[IMAGE_BYTES + p]);
-  }
+describe("the WASM kernels", () => {
+  it("both modules validate and run here (otherwise the suites above would test the JS fallbacks twice)", () => {
+    const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    expect(wasm.validate(kernelModuleBytes("simd"))).toBe(true);
+    expect(wasm.validate(kernelModuleBytes("scalar"))).toBe(true);
+    expect([wasmKernelAvailable("simd"), wasmKernelAvailable("scalar")]).toEqual([true, true]);
+  });
+
+  it("each kernel, resident and staged, writes exactly the reference for 2 images given in any order", () => {
+    const split = splitOf(3, 0, (i) => (i * 31 + (i >> 10)) % 256);
+    const constants = normalizationConstants();
+    const table = normalizationTable();
+    for (const kernel of ["simd", "scalar"] as const) {
+      for (const resident of [true, false]) {
+        const wasm = WasmNormalizer.create(split.images, 3, {
+          kernel,
+          resident,
+          constants,
+          table,
+          capacity: 2,
+        });
+        expect(wasm?.kernel).toBe(kernel);
+        expect(wasm?.epochOrder === null).toBe(!resident);
+        const order = wasm?.epochOrder ?? new Uint32Array(3);
+        order.set([2, 0, 1]);
+        wasm?.fill(order, 0, 2);
+        const out = wasm?.output ?? new Float32Array(0);
+        expect(out.length).toBe(2 * IMAGE_BYTES);
+        for (let p = 0; p < 2 * IMAGE_BYTES; p++) {
+          const image = order[Math.floor(p / IMAGE_BYTES)];
+          const v = split.images[image * IMAGE_BYTES + (p % IMAGE_BYTES)];
+          expect(out[p]).toBe(reference(v, (p % IMAGE_BYTES) >> 10, CIFAR10_MEAN, CIFAR10_STD));
+        }
+      }
+    }
+  });
 });

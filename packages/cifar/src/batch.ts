@@ -1,11 +1,17 @@
 import { IMAGE_BYTES } from "./constants.js";
-import { channelTables, normalizationTable } from "./normalize.js";
+import { channelTables, normalizationConstants, normalizationTable } from "./normalize.js";
 import type { CifarSplit } from "./parse.js";
 import { deriveEpochSeed, SeededRng } from "./rng.js";
-import { WasmNormalizer } from "./wasm-normalize.js";
+import type { WasmKernel } from "./wasm-kernels.js";
+import { WasmNormalizer, type WasmNormalizerOptions } from "./wasm-normalize.js";
 
-/** How a loader normalises: "auto" picks WASM, else 32-bit words, else bytes (whichever can serve it). */
-export type BatchKernel = "auto" | "wasm" | "words" | "bytes";
+/**
+ * How a loader normalises. "auto" picks the first that can serve it: "simd" (WASM SIMD on a copy of the split
+ * in WASM memory), "simd-staged" (each batch's rows copied into WASM memory per batch: for splits too big to
+ * copy), the scalar WASM table kernel ("wasm", "wasm-staged": engines without SIMD), JavaScript 32-bit words,
+ * JavaScript bytes.
+ */
+export type BatchKernel = "auto" | "simd" | "simd-staged" | "wasm" | "wasm-staged" | "words" | "bytes";
 let kernelChoice: BatchKernel = "auto";
 
 /**
@@ -24,7 +30,7 @@ export interface BatchLoaderOptions {
   seed?: number;
   /** Drop the last partial batch (train) or keep it (validation/test). */
   dropLast: boolean;
-  /** Per-channel mean/std on pixels/255 (default the CIFAR-10 constants). */
+  /** Per-channel mean/std on pixels/255 (default the CIFAR-10 constants); see normalizationConstants. */
   mean?: readonly number[];
   std?: readonly number[];
 }
@@ -41,7 +47,8 @@ export interface Batch {
  * Normalised mini-batches of a split. Epoch e visits the images in order (shuffle false) or in the order
  * SeededRng(deriveEpochSeed(seed, e)).shuffle(identity) (shuffle true), so any epoch can be replayed alone.
  * The buffers (and the two batch objects, full and partial) are allocated once in the constructor: copy what
- * you need to keep before advancing the generator.
+ * you need to keep before advancing the generator. With WebAssembly the constructor also copies the split's
+ * images into the loader's WASM memory (138 MB for 45,000 images): do not change split.images afterwards.
  */
 export class BatchLoader {
   readonly batchSize: number;
@@ -70,12 +77,12 @@ export class BatchLoader {
     this.shuffle = options.shuffle;
     this.seed = options.seed ?? 0;
     this.dropLast = options.dropLast;
+    const constants = normalizationConstants(options.mean, options.std);
     const table = normalizationTable(options.mean, options.std);
     this.tables = channelTables(table);
-    this.order = new Uint32Array(split.count);
-    const choice = kernelChoice;
-    this.wasm = choice === "auto" || choice === "wasm" ? WasmNormalizer.create(table, batchSize) : null;
-    this.words = this.wasm === null && choice !== "bytes" ? wordView(split.images) : null;
+    this.wasm = createWasm(split, { constants, table, capacity: batchSize });
+    this.order = this.wasm?.epochOrder ?? new Uint32Array(split.count);
+    this.words = this.wasm === null && kernelChoice !== "bytes" ? wordView(split.images) : null;
     const x = this.wasm?.output ?? new Float32Array(batchSize * IMAGE_BYTES);
     const y = new Int32Array(batchSize);
     this.full = { x, y, size: batchSize };
@@ -113,9 +120,9 @@ export class BatchLoader {
    * Normalise images order[start .. start + size) into the batch buffers. A plain method rather than code in
    * the generator body, and literal sizes rather than imported constants: V8 optimises this ~1.5x better.
    * Reading the pixels four at a time as 32-bit words, one channel plane per call, is another ~2.7x faster
-   * (0.75 -> 0.28 ms per batch of 128) than one byte load per pixel; the WASM kernel (wasm-normalize.ts) is
+   * (0.75 -> 0.28 ms per batch of 128) than one byte load per pixel; the WASM kernels (wasm-kernels.ts) are
    * faster still. The byte loop remains for images that are not 4-byte aligned (or a big-endian machine) when
-   * WebAssembly is unavailable. All three write the same table values.
+   * WebAssembly is unavailable. All of them write the same values (normalizeValue).
    */
   private fillBatch(batch: Batch, start: number): void {
     const { x, y, size } = batch;
@@ -126,12 +133,8 @@ export class BatchLoader {
     const order = this.order;
     const wasm = this.wasm;
     if (wasm !== null) {
-      for (let i = 0; i < size; i++) {
-        const index = order[start + i];
-        wasm.stage(images, index, i);
-        y[i] = labels[index];
-      }
-      wasm.normalize(size);
+      wasm.fill(order, start, size);
+      for (let i = 0; i < size; i++) y[i] = labels[order[start + i]];
       return;
     }
     const words = this.words;
@@ -162,6 +165,23 @@ export class BatchLoader {
     for (let i = 0; i < order.length; i++) order[i] = i;
     if (this.shuffle) new SeededRng(deriveEpochSeed(this.seed, epochIndex)).shuffle(order);
   }
+}
+
+/** The WASM normaliser kernelChoice allows: SIMD before scalar; resident unless staged is asked or it won't fit. */
+function createWasm(
+  split: CifarSplit,
+  options: Omit<WasmNormalizerOptions, "kernel" | "resident">,
+): WasmNormalizer | null {
+  const choice = kernelChoice;
+  if (choice === "words" || choice === "bytes") return null;
+  const resident = !choice.endsWith("-staged");
+  const kernels: WasmKernel[] =
+    choice === "auto" ? ["simd", "scalar"] : [choice.startsWith("simd") ? "simd" : "scalar"];
+  for (const kernel of kernels) {
+    const wasm = WasmNormalizer.create(split.images, split.count, { ...options, kernel, resident });
+    if (wasm !== null) return wasm;
+  }
+  return null;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
