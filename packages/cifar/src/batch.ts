@@ -1,7 +1,8 @@
+import { Rng } from "@nabla/ndarray";
 import { IMAGE_BYTES } from "./constants.js";
 import { channelTables, normalizationConstants, normalizationTable } from "./normalize.js";
 import type { CifarSplit } from "./parse.js";
-import { deriveEpochSeed, SeededRng } from "./rng.js";
+import { deriveEpochSeed } from "./rng.js";
 import type { WasmKernel } from "./wasm-kernels.js";
 import { WasmNormalizer, type WasmNormalizerOptions } from "./wasm-normalize.js";
 
@@ -45,7 +46,7 @@ export interface Batch {
 
 /**
  * Normalised mini-batches of a split. Epoch e visits the images in order (shuffle false) or in the order
- * SeededRng(deriveEpochSeed(seed, e)).shuffle(identity) (shuffle true), so any epoch can be replayed alone.
+ * Rng(deriveEpochSeed(seed, e)).shuffle(identity) (shuffle true), so any epoch can be replayed alone.
  * The buffers (and the two batch objects, full and partial) are allocated once in the constructor: copy what
  * you need to keep before advancing the generator. With WebAssembly the constructor also copies the split's
  * images into the loader's WASM memory (138 MB for 45,000 images): do not change split.images afterwards.
@@ -163,7 +164,7 @@ export class BatchLoader {
       throw new RangeError(`BatchLoader.epoch: epochIndex must be a non-negative integer, got ${epochIndex}`);
     }
     for (let i = 0; i < order.length; i++) order[i] = i;
-    if (this.shuffle) new SeededRng(deriveEpochSeed(this.seed, epochIndex)).shuffle(order);
+    if (this.shuffle) new Rng(deriveEpochSeed(this.seed, epochIndex)).shuffle(order);
   }
 }
 

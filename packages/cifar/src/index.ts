@@ -39,7 +39,7 @@ export {
   type ProgressListener,
   silentProgress,
 } from "./progress.js";
-export { deriveEpochSeed, SeededRng } from "./rng.js";
+export { deriveEpochSeed } from "./rng.js";
 export { type SplitOptions, splitTrainValidation } from "./split.js";
 export { type SyntheticOptions, syntheticCifar10 } from "./synthetic.js";
 export type { FileReport, VerifyReport } from "./verify.js";

@@ -1,5 +1,5 @@
+import { Rng } from "@nabla/ndarray";
 import { type CifarSplit, selectImages } from "./parse.js";
-import { SeededRng } from "./rng.js";
 
 export interface SplitOptions {
   /** Seed of the split's own permutation, independent of any run seed (default 42). */
@@ -9,7 +9,7 @@ export interface SplitOptions {
 }
 
 /**
- * Split the official training set into train + validation by a seeded permutation: p = SeededRng(seed)
+ * Split the official training set into train + validation by a seeded permutation: p = Rng(seed)
  * .permutation(N); validation = images p[0 .. v), train = the rest. Both keep the original file order
  * (indices sorted ascending), so the split only decides membership; shuffling is the loader's job.
  */
@@ -24,7 +24,7 @@ export function splitTrainValidation(
       `splitTrainValidation: validationSize must be an integer in [0, ${train.count}], got ${validationSize}`,
     );
   }
-  const permutation = new SeededRng(seed).permutation(train.count);
+  const permutation = new Rng(seed).permutation(train.count);
   const validationIdx = permutation.slice(0, validationSize).sort();
   const trainIdx = permutation.slice(validationSize).sort();
   return { train: selectImages(train, trainIdx), validation: selectImages(train, validationIdx) };

@@ -1,3 +1,4 @@
+import { Rng } from "@nabla/ndarray";
 import {
   CIFAR10_CLASS_NAMES,
   CLASS_COUNT,
@@ -6,7 +7,6 @@ import {
   PIXELS_PER_CHANNEL,
 } from "./constants.js";
 import type { Cifar10Data, CifarSplit } from "./parse.js";
-import { SeededRng } from "./rng.js";
 
 export interface SyntheticOptions {
   trainCount: number;
@@ -16,7 +16,7 @@ export interface SyntheticOptions {
 
 /**
  * Learnable fake CIFAR-10 in the real structure (uint8 [N, 3072] channel-major, labels 0-9, class names),
- * for tests and smoke runs without the data set. Each class k has a mean image drawn from SeededRng(seed):
+ * for tests and smoke runs without the data set. Each class k has a mean image drawn from Rng(seed):
  * a base colour per channel (uniform in [60, 196)) plus a class-specific plane wave (random orientation and
  * frequency, amplitude 40). An image is its class mean plus triangular noise in [-64, 64] (std ≈ 26),
  * clipped to [0, 255]. Labels are balanced (i mod 10) then shuffled. Train and test share the class means
@@ -31,7 +31,7 @@ export function syntheticCifar10(options: SyntheticOptions): Cifar10Data {
     if (!(Number.isInteger(n) && n >= 0))
       throw new RangeError(`syntheticCifar10: ${name} must be an integer >= 0, got ${n}`);
   }
-  const rng = new SeededRng(seed);
+  const rng = new Rng(seed);
   const means = classMeans(rng);
   return {
     train: syntheticSplit(trainCount, means, rng),
@@ -40,7 +40,7 @@ export function syntheticCifar10(options: SyntheticOptions): Cifar10Data {
   };
 }
 
-function classMeans(rng: SeededRng): Float64Array {
+function classMeans(rng: Rng): Float64Array {
   const means = new Float64Array(CLASS_COUNT * IMAGE_BYTES);
   for (let k = 0; k < CLASS_COUNT; k++) {
     const angle = rng.uniform() * Math.PI;
@@ -61,7 +61,7 @@ function classMeans(rng: SeededRng): Float64Array {
   return means;
 }
 
-function syntheticSplit(count: number, means: Float64Array, rng: SeededRng): CifarSplit {
+function syntheticSplit(count: number, means: Float64Array, rng: Rng): CifarSplit {
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) labels[i] = i % CLASS_COUNT;
   rng.shuffle(labels);
