@@ -28,7 +28,11 @@ describe.skipIf(!report.ok)(`real CIFAR-10 in ${dir}`, () => {
     expect([data.train.count, data.test.count]).toEqual([50_000, 10_000]);
     expect([data.train.labels[0], data.train.labels[1], data.test.labels[0]]).toEqual([6, 9, 3]);
     expect(data.classNames[6]).toBe("frog");
-    const perClass = (labels: Uint8Array) => labels.reduce((c, l) => (c[l]++, c), new Array(10).fill(0));
+    const perClass = (labels: Uint8Array) =>
+      labels.reduce((c, l) => {
+        c[l]++;
+        return c;
+      }, new Array(10).fill(0));
     expect(perClass(data.train.labels)).toEqual(new Array(10).fill(5000));
     expect(perClass(data.test.labels)).toEqual(new Array(10).fill(1000));
 

@@ -28,7 +28,7 @@ const paxRecord = (key: string, value: string) => {
 
 describe("readTarGzEntries", () => {
   it("returns only wanted regular files, across block boundaries, skipping directories and others", async () => {
-    const big = "x".repeat(70_000) + "end";
+    const big = `${"x".repeat(70_000)}end`;
     const got = await collect(
       makeTarGz([
         { name: "d/", data: new Uint8Array(0), type: "5" },

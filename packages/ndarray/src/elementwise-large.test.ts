@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EW_ADD, nativeAddon, nativeElementwise } from "./addon.js";
 import { add, axpy, mul, relu, scale, sub } from "./elementwise.js";
 import { Rng } from "./rng.js";
-import { fromTypedArray, reshape, sliceRows, type TensorLike } from "./tensor.js";
+import { fromTypedArray, reshape, sliceRows } from "./tensor.js";
 
 // Long contiguous float32 arrays take the native element-wise kernels when the addon is loaded; they must
 // give exactly the bits of the JavaScript loop (float32 rounding of the double-precision expression).

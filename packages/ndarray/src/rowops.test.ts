@@ -108,7 +108,7 @@ describe("row ops match naive loops on every layout", () => {
     expect(s.get(0, 1)).toBe(0);
     close(
       [s.get(1, 0), s.get(1, 1), s.get(1, 2)],
-      [1, Math.exp(-1), Math.exp(-2)].map((v, _, all) => v / (1 + Math.exp(-1) + Math.exp(-2))),
+      [1, Math.exp(-1), Math.exp(-2)].map((v, _, _all) => v / (1 + Math.exp(-1) + Math.exp(-2))),
     );
     const l = rowLogSumExp(new Float64Array(3), a);
     close(

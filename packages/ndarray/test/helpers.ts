@@ -1,5 +1,5 @@
 import ndarray from "ndarray";
-import { type DType, Rng, type Tensor } from "../src/index.js";
+import type { DType, Rng, Tensor } from "../src/index.js";
 
 export type Layout = "contiguous" | "transposed" | "padded" | "reversed";
 export const layouts: Layout[] = ["contiguous", "transposed", "padded", "reversed"];

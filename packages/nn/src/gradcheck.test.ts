@@ -4,7 +4,6 @@ import { GRADCHECK_FLOOR, GRADCHECK_STEP, gradcheck, numericalGradient, relative
 import {
   checkIdentities,
   checkNormGradient,
-  checkQuadraticFormGradient,
   checkTraceGradient,
   checkTraceProductGradient,
 } from "./identities.js";

@@ -211,7 +211,7 @@ describe("training", () => {
     const first = buffersOfStep();
     for (let step = 0; step < 3; step++) {
       const again = buffersOfStep();
-      again.forEach((b, i) => expect(b, `buffer ${i}`).toBe(first[i]));
+      for (const [i, b] of again.entries()) expect(b, `buffer ${i}`).toBe(first[i]);
     }
     // A smaller final evaluation batch gets its own buffers, then the training batch reuses its old ones.
     const tail = mlp.forward(fromTypedArray(new Float32Array(5 * 4), [5, 4]));

@@ -127,7 +127,7 @@ describe("optimizers vs naive documented algorithms (property)", () => {
       fc.property(problem, cfg, ({ init, grads }, c) => {
         const got = runOptimizer((ps) => new SGD(ps, c), init, grads);
         const want = naiveSgd(init, grads, c);
-        got.forEach((g, i) => expect(close(g, want[i], 1e-9)).toBe(true));
+        for (const [i, g] of got.entries()) expect(close(g, want[i], 1e-9)).toBe(true);
       }),
       { numRuns: 300, seed: 1 },
     );
@@ -147,7 +147,7 @@ describe("optimizers vs naive documented algorithms (property)", () => {
         const Ctor = c.decoupled ? AdamW : Adam;
         const got = runOptimizer((ps) => new Ctor(ps, c), init, grads);
         const want = naiveAdam(init, grads, c);
-        got.forEach((g, i) => expect(close(g, want[i], 1e-9)).toBe(true));
+        for (const [i, g] of got.entries()) expect(close(g, want[i], 1e-9)).toBe(true);
       }),
       { numRuns: 300, seed: 2 },
     );

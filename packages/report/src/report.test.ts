@@ -42,8 +42,8 @@ function fixtureData(): Record<string, unknown> {
     sigma2: 2.25,
     lossChart: lossChart([1.9, 1.55, 1.48, 1.42]),
     rows: [
-      { name: "alpha", value: 3.14159 },
-      { name: "beta", value: 2.71828 },
+      { name: "alpha", value: Math.PI },
+      { name: "beta", value: Math.E },
     ],
     checks: [
       {

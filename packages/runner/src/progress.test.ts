@@ -91,7 +91,9 @@ describe("progress", () => {
     const [before, after] = out
       .text()
       .split("q3: ok, test acc 50.00% (best val epoch 3), 60.0 s -> r/q3.json\n");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape codes are what is tested
     expect(before).toMatch(/^q3 epoch 2\/10 .* 10\/351 .*\x1b\[[12]A\r\x1b\[J$/s);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape codes are what is tested
     expect(after).toMatch(/^q4 epoch 2\/10 [^\n]* 20\/351 [^\n]*\x1b\[K\n$/);
   });
 });

@@ -119,7 +119,7 @@ describe.each(backends)("TfjsMlp on %s", (backend) => {
       runs.push(mlp.getWeights().flatMap((l) => [l.weight, l.bias]));
       mlp.dispose();
     }
-    runs[0].forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(runs[1][i])));
+    for (const [i, a] of runs[0].entries()) expect(Array.from(a)).toEqual(Array.from(runs[1][i]));
   });
 
   it("uses the current lr: lr = 0 leaves the parameters unchanged, a later lr applies", async () => {
@@ -158,7 +158,7 @@ describe("TfjsMlp wasm matMul modes", () => {
       weights.push(mlp.getWeights().flatMap((l) => [l.weight, l.bias]));
       mlp.dispose();
     }
-    weights[0].forEach((w, i) => expect(relDiff(w, weights[1][i])).toBeLessThan(1e-5));
+    for (const [i, w] of weights[0].entries()) expect(relDiff(w, weights[1][i])).toBeLessThan(1e-5);
     const cpu = await createTfjsMlp({ layers: randomLayers(dims, 21), backend: "cpu", wasmMatMul: "stock" });
     expect(cpu.wasmMatMul).toBe("stock");
     cpu.dispose();

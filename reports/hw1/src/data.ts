@@ -108,7 +108,7 @@ export function lrSegments(lr: number[]): { from: number; to: number; lr: number
 
 function schedule(q4bii: Results) {
   const scheduler = q4bii.spec.scheduler;
-  if (!scheduler || scheduler.kind !== "multistep" || scheduler.milestones.length !== 2) {
+  if (scheduler?.kind !== "multistep" || scheduler.milestones.length !== 2) {
     throw new Error(`${q4bii.name}: Q4b.ii expects a multistep scheduler with two milestones`);
   }
   return scheduler;
