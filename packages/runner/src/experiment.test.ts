@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gemmKernelInfo } from "@nabla/ndarray";
 import { describe, expect, test } from "vitest";
 import { tempDir, tinySpec, withoutTimings } from "../test/helpers.js";
 import { CancelledError } from "./errors.js";
 import { runExperiment } from "./experiment.js";
+import { cacheKey } from "./fingerprint.js";
 import { loadResults, resultsSchema } from "./results.js";
 import type { ProgressEvent } from "./train.js";
 
@@ -20,6 +22,9 @@ describe("runExperiment", () => {
     const onDisk = JSON.parse(readFileSync(file, "utf8"));
     expect(resultsSchema.safeParse(onDisk).success).toBe(true);
     expect(loadResults(file)).toEqual(results);
+    const gemm = gemmKernelInfo();
+    expect(results.cacheKey).toBe(cacheKey(results.spec, `${gemm.kernel}/${gemm.isa}`));
+    expect(results.cacheKey).not.toBe(cacheKey(results.spec, `${gemm.kernel}/another-isa`));
     const m = results.metrics;
     expect(results.status).toBe("ok");
     expect(m.stepsPerEpoch).toBe(10); // 500 train images / 50, last partial batch dropped

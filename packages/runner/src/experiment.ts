@@ -36,7 +36,9 @@ export function cachedResults(
   spec: ExperimentSpec,
   resultsDir: string,
 ): { file: string; key: string; results?: Results } {
-  const key = cacheKey(spec, gemmKernelInfo().kernel);
+  const gemm = gemmKernelInfo();
+  // The instruction set is part of the kernel: AVX-512, AVX2 and WASM kernels may round differently.
+  const key = cacheKey(spec, `${gemm.kernel}/${gemm.isa}`);
   const file = resultsPath(resultsDir, spec.name);
   const previous = tryLoadResults(file);
   return { file, key, results: previous?.cacheKey === key ? previous : undefined };
