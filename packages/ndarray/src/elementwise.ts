@@ -8,7 +8,8 @@ import { asTensor, type Tensor, type TensorLike } from "./tensor.js";
 // training loop allocates nothing. Contiguous views take one flat loop (checked without allocating); long
 // contiguous float32 arrays of add/sub/mul/scale/axpy/relu go to the native addon when it is loaded (same
 // bits as the loop, ~10x faster: see addon.ts); strided views go through ndarray-ops (or a generic strided
-// walk where ndarray-ops has no such operation).
+// walk where ndarray-ops has no such operation). The flat loops are written out per operation on purpose:
+// a shared loop taking the operation as a callback is polymorphic at its call site, which V8 does not inline.
 
 export function add<O extends TensorLike>(out: O, a: TensorLike, b: TensorLike): O {
   if (flat3(out, a, b)) {
