@@ -24,6 +24,7 @@ export {
   setGemmKernel,
   setGemmThreads,
 } from "./gemm/index.js";
+export type { Parameter } from "./parameter.js";
 export { Rng } from "./rng.js";
 export {
   argmaxRows,
