@@ -3,8 +3,8 @@
  * numbered figures/tables/equations), KaTeX math and vega-lite charts rendered in Node, printed by Chromium.
  */
 import { join, resolve } from "node:path";
+import { writeFileAtomic } from "@nabla/io";
 import { compileChartsIn } from "./charts.js";
-import { writeFileAtomic } from "./fs.js";
 import { katexCss } from "./katex.js";
 import { htmlFileToPdf, type PdfOptions } from "./pdf.js";
 import { PRINT_CSS } from "./style.js";
@@ -21,7 +21,6 @@ export {
   formatScientific,
   formatScientificHtml,
 } from "./format.js";
-export { writeFileAtomic } from "./fs.js";
 export { katexCss, renderTex } from "./katex.js";
 export {
   BROWSER_ARGS,

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { writeFileAtomic } from "@nabla/io";
 import puppeteer from "puppeteer-core";
 import { findBrowser } from "./browser.js";
 import { ReportError } from "./errors.js";
-import { writeFileAtomic } from "./fs.js";
 
 /** Flags for a reproducible, offline, sandbox-less print run (root in containers has no user namespaces). */
 export const BROWSER_ARGS = [

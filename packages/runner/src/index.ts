@@ -18,7 +18,6 @@ export {
   resultsSchema,
   serializeResults,
   type Timings,
-  writeFileAtomic,
 } from "./results.js";
 export {
   DEFAULTS,

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { tempDir } from "../test/helpers.js";
 import { ResultsError } from "./errors.js";
-import { formatJson, loadResults, writeFileAtomic } from "./results.js";
+import { formatJson, loadResults } from "./results.js";
 
 describe("formatJson", () => {
   test("round-trips any JSON value and keeps scalar arrays on one line", () => {
@@ -17,29 +17,6 @@ describe("formatJson", () => {
     expect(formatJson({ a: [1, 2.5, null], b: { c: "x" }, d: [] })).toBe(
       '{\n  "a": [1, 2.5, null],\n  "b": {\n    "c": "x"\n  },\n  "d": []\n}',
     );
-  });
-});
-
-describe("writeFileAtomic", () => {
-  test("writes the whole content and leaves no temp file", () => {
-    const dir = tempDir();
-    const file = join(dir, "sub", "r.json");
-    writeFileAtomic(file, "first");
-    writeFileAtomic(file, "second");
-    expect(readFileSync(file, "utf8")).toBe("second");
-    expect(readdirSync(join(dir, "sub"))).toEqual(["r.json"]);
-  });
-
-  test("a failed write removes its temp file and keeps the old content", () => {
-    const dir = tempDir();
-    const file = join(dir, "r.json");
-    writeFileAtomic(file, "old");
-    // Renaming a file over a non-empty folder fails after the temp file was written.
-    const target = join(dir, "folder");
-    writeFileAtomic(join(target, "inside"), "x");
-    expect(() => writeFileAtomic(target, "new")).toThrow();
-    expect(readdirSync(dir).sort()).toEqual(["folder", "r.json"]);
-    expect(readFileSync(file, "utf8")).toBe("old");
   });
 });
 

@@ -1,15 +1,6 @@
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
 import { ResultsError } from "./errors.js";
 import { experimentSpecSchema } from "./spec.js";
@@ -94,29 +85,6 @@ export function resultsPath(resultsDir: string, name: string): string {
 }
 
 /**
- * Writes a file atomically: a uniquely named temp file in the same folder, flushed, then renamed over the
- * target. A crash or Ctrl-C leaves either the old file or the new one, never half of one; the temp file is
- * removed if anything fails.
- */
-export function writeFileAtomic(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = join(dirname(file), `.${randomBytes(6).toString("hex")}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(temp, "w");
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
-}
-
-/**
  * JSON with a 2-space indent, except that arrays of numbers (or other scalars) stay on one line, so a
  * results file reads (and diffs) by field rather than one number per line. Deterministic: same value, same text.
  */
@@ -148,7 +116,7 @@ export function writeResults(file: string, results: Results): void {
   // Writing an invalid file would poison the cache; this is a bug, not a user error.
   if (!checked.success)
     throw new Error(`internal: results for ${results.name} do not validate: ${checked.error.message}`);
-  writeFileAtomic(file, serializeResults(results));
+  writeFileAtomicSync(file, serializeResults(results));
 }
 
 /** Reads and validates a results file; throws ResultsError naming the file and the first bad field. */

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from "@nabla/report";
+import { writeFileAtomic } from "@nabla/io";
 
 /** JSON with 2-space indent and a trailing newline, written atomically. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
