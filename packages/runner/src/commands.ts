@@ -1,7 +1,8 @@
-import { parseArgs } from "node:util";
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
+import { interruptible, type Out, onePositional, parse, positiveIntFlag } from "./cli-args.js";
 import { CancelledError, isUserFacing, UserError } from "./errors.js";
 import { runExperiment } from "./experiment.js";
+import { experimentsCommand } from "./experiments-command.js";
 import { createProgressRenderer } from "./progress.js";
 import { loadSpecFile, readSpecFile } from "./spec.js";
 import { runSweep, sweepExperiments } from "./sweep.js";
@@ -13,6 +14,8 @@ Usage:
   nabla run <spec.json> [--out dir] [--force]     run one experiment (cached)
   nabla sweep <spec.json> [--out dir] [--force] [--workers n]
                                                   run a grid of experiments in parallel worker threads
+  nabla experiments <folder> [--out dir] [--tasks module.js] [--workers n]
+                                                  run a report's experiments folder (specs, sweeps, tasks)
   nabla data fetch [--dir folder]                 acquire and verify CIFAR-10 (cache: ~/.cache/nabla/cifar-10)
   nabla data verify [--dir folder]                check the CIFAR-10 files against their SHA-1 (no download)
 
@@ -61,62 +64,6 @@ Options:
   --help, -h          this text`,
 };
 
-type Out = { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
-
-type Flags = Record<string, { type: "string" | "boolean"; short?: string }>;
-
-/** Parses flags strictly; an unknown flag or a missing value is a usage error. */
-function parse(
-  command: string,
-  args: string[],
-  options: Flags,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...options, help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-    });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    // Node's own text suggests `--` tricks; name the flag and point to the help instead.
-    const flag = /'([^']+)'/.exec(e.message)?.[1];
-    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
-      throw new UserError(`${command}: unknown option "${flag}" (see nabla ${command} --help)`);
-    }
-    throw new UserError(`${command}: ${e.message}`);
-  }
-}
-
-/** Stops the work on the first Ctrl-C; a second one exits at once. */
-function interruptible(io: Out): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    io.err.write("\nnabla: stopping (finished results are kept; Ctrl-C again to quit at once)\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigint);
-    },
-  };
-}
-
-function onePositional(positionals: string[], command: string): string {
-  if (positionals.length !== 1) {
-    throw new UserError(
-      `${command}: expected one spec file, got ${positionals.length} (see nabla ${command} --help)`,
-    );
-  }
-  return positionals[0];
-}
-
 async function runCommand(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse("run", args, {
     out: { type: "string", short: "o" },
@@ -156,13 +103,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
   }
   const file = onePositional(positionals, "sweep");
   const specs = sweepExperiments(readSpecFile(file), file);
-  let workers: number | undefined;
-  if (values.workers !== undefined) {
-    workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new UserError(`--workers: expected a positive integer, got "${String(values.workers)}"`);
-    }
-  }
+  const workers = positiveIntFlag("workers", values.workers as string | undefined);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
   try {
@@ -256,6 +197,8 @@ export async function runCli(
         return await sweepCommand(rest, io);
       case "data":
         return await dataCommand(rest, io);
+      case "experiments":
+        return await experimentsCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -263,7 +206,9 @@ export async function runCli(
         io.out.write(`${HELP.main}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UserError(`unknown command "${command}" (expected run, sweep or data; see nabla --help)`);
+        throw new UserError(
+          `unknown command "${command}" (expected run, sweep, experiments, eval or data; see nabla --help)`,
+        );
     }
   } catch (err) {
     if (err instanceof CancelledError) {

@@ -3,6 +3,12 @@ export { runCli } from "./commands.js";
 export { CancelledError, ResultsError, SpecError, UserError } from "./errors.js";
 export { cachedResults, type RunOptions, type RunOutcome, runExperiment } from "./experiment.js";
 export { cacheKey, canonicalJson } from "./fingerprint.js";
+export {
+  type ExperimentsFolderOptions,
+  type ExperimentsFolderOutcome,
+  readExperimentsFolder,
+  runExperimentsFolder,
+} from "./folder.js";
 export { CLASSES, INPUT_DIM, layerWeights, type TfjsLayerWeights } from "./models.js";
 export { createProgressRenderer, describeEvent, type ProgressRenderer } from "./progress.js";
 export {
@@ -39,4 +45,18 @@ export {
   type SweepOutcome,
   sweepExperiments,
 } from "./sweep.js";
+export {
+  loadTaskResults,
+  parseTaskSpec,
+  registerTask,
+  runTask,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskOutcome,
+  type TaskResults,
+  type TaskSpec,
+  taskCacheKey,
+  taskKinds,
+  taskResultsSchema,
+} from "./tasks.js";
 export { MAX_CURVE_POINTS, type ProgressEvent, type ProgressListener } from "./train.js";

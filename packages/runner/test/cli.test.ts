@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
@@ -56,7 +56,7 @@ describe("nabla CLI", () => {
       [["run", "missing.json"], "nabla: missing.json: cannot read the spec file (ENOENT)\n"],
       [
         ["frobnicate"],
-        'nabla: unknown command "frobnicate" (expected run, sweep or data; see nabla --help)\n',
+        'nabla: unknown command "frobnicate" (expected run, sweep, experiments, eval or data; see nabla --help)\n',
       ],
       [["run", bad, "--fast"], 'nabla: run: unknown option "--fast" (see nabla run --help)\n'],
       [["sweep", bad, "--workers"], "nabla: sweep: Option '-w, --workers <value>' argument missing\n"],
@@ -170,5 +170,26 @@ describe("nabla CLI paths", () => {
     const r = await nabla(["run", writeSpec(dir, tinySpec({ epochs: 1 })), "--out", "taken"], dir);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n").at(-1)).toBe("nabla: taken: expected a results folder, found a file");
+  });
+});
+
+describe("nabla experiments", () => {
+  test("runs a folder with a task module, then answers everything from the cache", async () => {
+    const dir = tempDir();
+    const specs = join(dir, "experiments");
+    mkdirSync(specs);
+    writeSpec(specs, tinySpec({ name: "t", epochs: 1 }), "t.json");
+    writeSpec(specs, { name: "s", kind: "sum-of-squares", n: 4 }, "s.json");
+    const tasks = fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.url));
+    const args = ["experiments", specs, "--out", join(dir, "results"), "--tasks", tasks];
+    const first = await nabla(args, dir);
+    expect(first.stderr).toMatch(/experiments: 2 results \(2 computed, 0 cached\)/);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "results", "s.json"), "utf8")).result).toEqual({ n: 4, sum: 30 });
+    const second = await nabla(args, dir);
+    expect(second.stderr).toMatch(/experiments: 2 results \(0 computed, 2 cached\)/);
+    const missing = await nabla(["experiments", specs, "--out", join(dir, "results")], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/s\.json: kind: expected a registered task \(none registered/);
   });
 });

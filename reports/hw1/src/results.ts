@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { expandSweep, loadResults, type Results } from "@nabla/runner";
+import { expandSweep, loadResults, loadTaskResults, type Results } from "@nabla/runner";
 import type { CrossCheckResult } from "@nabla/tfjs";
 import type { Q5Result } from "./q5.js";
 
@@ -59,8 +59,17 @@ function requireNumbers(file: string, value: unknown, fields: string[]): void {
   }
 }
 
+/** The `result` of a task's results file (written by the runner's runTask). */
+function taskResult(file: string): unknown {
+  try {
+    return loadTaskResults(file).result;
+  } catch (error) {
+    throw new Hw1ReportError((error as Error).message.split("\n")[0]);
+  }
+}
+
 function loadCrossCheck(file: string): CrossCheckResult {
-  const json = readJson(file);
+  const json = taskResult(file);
   requireNumbers(file, json, [
     "maxParamRelDiffAfterOneStep",
     "maxLossRelDiffOver20Steps",
@@ -78,7 +87,7 @@ function loadCrossCheck(file: string): CrossCheckResult {
 }
 
 function loadQ5(file: string): Q5Result {
-  const json = readJson(file) as Q5Result;
+  const json = taskResult(file) as Q5Result;
   if (json?.kind !== "q5-monte-carlo" || !Array.isArray(json.cells) || json.cells.length === 0) {
     throw new Hw1ReportError(`${file}: expected kind "q5-monte-carlo" with a non-empty cells array`);
   }

@@ -7,41 +7,59 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runExperiment, runSweep } from "@nabla/runner";
-import { crossCheck } from "@nabla/tfjs";
+import { runExperimentsFolder } from "@nabla/runner";
 import { afterAll, expect, it } from "vitest";
 import { renderHw1 } from "./render.js";
+import "./tasks.js";
 import { RESULT_NAMES } from "./results.js";
 
-/** Tests do not read reports/hw1/experiments: the sweep is whatever the results folder holds. */
-const NO_SPECS = "/nonexistent/experiments";
 const work = mkdtempSync(join(tmpdir(), "nabla-hw1-smoke-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-it("trains on generated data with the real runner and renders the report", async () => {
+it("runs an experiments folder through the runner's driver (training, sweep, tasks) and renders the report", async () => {
   const resultsDir = join(work, "results");
-  mkdirSync(resultsDir, { recursive: true });
+  const experimentsDir = join(work, "experiments");
+  mkdirSync(experimentsDir, { recursive: true });
   const data = { source: "synthetic", trainCount: 1200, testCount: 300, validationSize: 200 };
   const base = { data, epochs: 1 };
-  await runExperiment({ name: RESULT_NAMES.q3, ...base }, { resultsDir });
-  await runExperiment({ name: RESULT_NAMES.q4a, ...base, model: { kind: "mlp-tfjs" } }, { resultsDir });
-  await runExperiment(
-    { name: RESULT_NAMES.q4bii, ...base, scheduler: { kind: "multistep", milestones: [1, 2], gamma: 0.1 } },
-    { resultsDir },
+  const specs: Record<string, unknown> = {
+    [RESULT_NAMES.q3]: { name: RESULT_NAMES.q3, ...base },
+    [RESULT_NAMES.q4a]: { name: RESULT_NAMES.q4a, ...base, model: { kind: "mlp-tfjs" } },
+    [RESULT_NAMES.q4bii]: {
+      name: RESULT_NAMES.q4bii,
+      ...base,
+      scheduler: { kind: "multistep", milestones: [1, 2], gamma: 0.1 },
+    },
+    "q4b-iii": { name: "q4b-iii", ...base, grid: { lr: [0.1, 1e4] } },
+    [RESULT_NAMES.crossCheck]: {
+      name: RESULT_NAMES.crossCheck,
+      kind: "tfjs-crosscheck",
+      steps: 3,
+      dims: [3072, 16, 10],
+      batchSize: 8,
+    },
+    [RESULT_NAMES.q5]: { name: RESULT_NAMES.q5, kind: "q5-monte-carlo", samples: 5000 },
+  };
+  for (const [name, spec] of Object.entries(specs)) {
+    writeFileSync(join(experimentsDir, `${name}.json`), JSON.stringify(spec));
+  }
+  const first = await runExperimentsFolder({ dir: experimentsDir, resultsDir, workers: 2 });
+  expect(first.failures).toEqual([]);
+  expect(first.runs.map((r) => r.results.name).sort()).toEqual(
+    ["q3", "q4a", "q4b-ii", "q4b-iii-lr=0.1", "q4b-iii-lr=10000"].sort(),
   );
-  const sweep = await runSweep(
-    { name: "q4b-iii", ...base, grid: { lr: [0.1, 1e4] } },
-    { resultsDir, workers: 1 },
-  );
-  expect(sweep.failures).toEqual([]);
-  const check = await crossCheck({ steps: 3, dims: [3072, 16, 10], batchSize: 8 });
-  writeFileSync(join(resultsDir, `${RESULT_NAMES.crossCheck}.json`), JSON.stringify(check));
+  expect(first.tasks.map((t) => [t.results.name, t.cached])).toEqual([
+    [RESULT_NAMES.crossCheck, false],
+    [RESULT_NAMES.q5, false],
+  ]);
+  // A second run is a cache hit for every entry, tasks included.
+  const second = await runExperimentsFolder({ dir: experimentsDir, resultsDir, workers: 2 });
+  expect([...second.runs, ...second.tasks].every((o) => o.cached)).toBe(true);
 
   const out = await renderHw1({
     resultsDir,
-    experimentsDir: NO_SPECS,
+    experimentsDir,
     outDir: join(work, "out"),
-    q5Samples: 5000,
   });
   expect(out.overflowing).toEqual([]);
   const text = execFileSync("pdftotext", [out.pdfPath as string, "-"], { encoding: "utf8" }).replace(

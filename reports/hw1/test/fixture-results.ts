@@ -180,5 +180,18 @@ export function writeFixture(dir: string, fixture: Fixture, skip: string[] = [])
   write("q4a", fixture.q4a);
   write("q4b-ii", fixture.q4bii);
   for (const r of fixture.sweep) write(r.name, r);
-  write("q4a-crosscheck", fixture.crossCheck);
+  write("q4a-crosscheck", taskResultsFile("q4a-crosscheck", "tfjs-crosscheck", fixture.crossCheck));
+}
+
+/** A task's results file in the runner's format (taskResultsSchema), holding `result`. */
+export function taskResultsFile(name: string, kind: string, result: unknown) {
+  return {
+    schemaVersion: 1,
+    name,
+    kind,
+    cacheKey: "0".repeat(64),
+    config: {},
+    result,
+    timings: { startedAt: "2026-12-01T00:00:00.000Z", totalSeconds: 1 },
+  };
 }

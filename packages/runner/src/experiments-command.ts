@@ -1,0 +1,83 @@
+/** `nabla experiments <folder>`: a report's whole experiments folder, through the experiments driver. */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { interruptible, type Out, onePositional, parse, positiveIntFlag } from "./cli-args.js";
+import { UserError } from "./errors.js";
+import { runExperimentsFolder } from "./folder.js";
+import { createProgressRenderer } from "./progress.js";
+
+export const EXPERIMENTS_HELP = `Usage: nabla experiments <folder> [--out dir] [--tasks module.js]... [--only a,b] [--force] [--workers n]
+
+Runs every spec of <folder> (*.json, in name order) into <out>/<name>.json: training specs and sweeps (their
+members in parallel worker threads) and tasks (specs with a "kind", computed by a function a module
+registered with registerTask). Each result is cached on its own: an unchanged spec with unchanged code costs
+nothing. Every spec is validated before anything runs.
+
+Options:
+  --out, -o dir       results folder (default: ./results)
+  --tasks, -t file    a module to import first (it registers the folder's task kinds); repeatable
+  --only names        comma-separated spec names to run (a sweep by its own name)
+  --workers, -w n     worker threads for training (default: the number of cores)
+  --force, -f         recompute even when cached results are up to date
+  --help, -h          this text`;
+
+export async function experimentsCommand(args: string[], io: Out): Promise<number> {
+  const { values, positionals } = parse("experiments", args, {
+    out: { type: "string", short: "o" },
+    tasks: { type: "string", short: "t", multiple: true },
+    only: { type: "string" },
+    force: { type: "boolean", short: "f" },
+    workers: { type: "string", short: "w" },
+  });
+  if (values.help) {
+    io.out.write(`${EXPERIMENTS_HELP}\n`);
+    return 0;
+  }
+  const dir = onePositional(positionals, "experiments", "experiments folder");
+  const workers = positiveIntFlag("workers", values.workers as string | undefined);
+  for (const module of (values.tasks as string[] | undefined) ?? []) {
+    try {
+      await import(pathToFileURL(resolve(module)).href);
+    } catch (err) {
+      throw new UserError(
+        `--tasks ${module}: cannot import the module (${(err as Error).message.split("\n")[0]})`,
+      );
+    }
+  }
+  const progress = createProgressRenderer(io.err);
+  const { signal, dispose } = interruptible(io);
+  const started = performance.now();
+  try {
+    const outcome = await runExperimentsFolder({
+      dir,
+      resultsDir: (values.out as string | undefined) ?? "results",
+      force: values.force === true,
+      only: typeof values.only === "string" ? values.only.split(",") : undefined,
+      workers,
+      signal,
+      onProgress: progress.listener,
+      log: (line) => {
+        progress.clear();
+        io.err.write(`nabla: ${line}\n`);
+      },
+    });
+    progress.clear();
+    for (const f of outcome.failures)
+      io.err.write(`nabla: ${f.name} failed: ${f.user ? f.message : f.stack}\n`);
+    const all = [...outcome.runs, ...outcome.tasks];
+    const computed = all.filter((o) => !o.cached).length;
+    io.err.write(
+      `nabla: experiments: ${all.length} results (${computed} computed, ${all.length - computed} cached) in ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s` +
+        (outcome.failures.length > 0 ? `, ${outcome.failures.length} failed` : "") +
+        (outcome.cancelled.length > 0 ? `, ${outcome.cancelled.length} cancelled` : "") +
+        "\n",
+    );
+    if (outcome.failures.length > 0) return 1;
+    if (outcome.cancelled.length > 0) return 130;
+    return 0;
+  } finally {
+    progress.clear();
+    dispose();
+  }
+}
