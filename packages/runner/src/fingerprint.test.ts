@@ -1,5 +1,15 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { cacheKey, describeEnvironment, packageFingerprint } from "./fingerprint.js";
+import { tempDir } from "../test/helpers.js";
+import {
+  cacheKey,
+  codeFilesOf,
+  describeEnvironment,
+  hashCodeFiles,
+  packageFingerprint,
+} from "./fingerprint.js";
 import { environmentSchema } from "./results.js";
 import { parseSpec } from "./spec.js";
 
@@ -16,13 +26,36 @@ describe("cache key", () => {
     expect(cacheKey(parseSpec({ name: "k", data: { splitSeed: 1 } }), "auto:wasm")).not.toBe(key);
   });
 
-  test("covers the workspace packages' code, and TF.js only for mlp-tfjs", () => {
+  test("a package's code hash is over its built files: recomputed here, it matches; a change changes it", () => {
     for (const name of ["@nabla/runner", "@nabla/ndarray", "@nabla/nn", "@nabla/optim", "@nabla/cifar"]) {
-      expect(packageFingerprint(name)).toMatchObject({
-        version: expect.any(String),
-        code: expect.stringMatching(/^[0-9a-f]{64}$/),
-      });
+      const fp = packageFingerprint(name);
+      expect(fp?.version).toMatch(/^\d+\.\d+\.\d+$/);
+      const root = join(import.meta.dirname, "..", "..", name.slice("@nabla/".length));
+      const files = codeFilesOf(name, root).sort();
+      expect(files.length).toBeGreaterThan(0);
+      const hash = createHash("sha256");
+      for (const f of files) hash.update(f.slice(root.length)).update("\0").update(readFileSync(f));
+      expect(fp?.code).toBe(hash.digest("hex"));
     }
+    const dir = tempDir();
+    mkdirSync(join(dir, "dist"));
+    writeFileSync(join(dir, "dist", "a.js"), "1");
+    const before = hashCodeFiles("p", dir, codeFilesOf("p", dir));
+    writeFileSync(join(dir, "dist", "a.js"), "2");
+    expect(hashCodeFiles("p", dir, codeFilesOf("p", dir))).not.toBe(before);
+  });
+
+  test("a package without built code is an error, not an empty hash", () => {
+    const dir = tempDir();
+    expect(() => hashCodeFiles("@nabla/x", dir, codeFilesOf("@nabla/x", dir))).toThrow(
+      `@nabla/x is not built (no code in ${join(dir, "dist")}): run pnpm build`,
+    );
+    expect(() => hashCodeFiles("@nabla/runner", dir, codeFilesOf("@nabla/runner", dir))).toThrow(
+      /@nabla\/runner is not built \(missing .*data\.js\)/,
+    );
+  });
+
+  test("TF.js packages only for mlp-tfjs; an unknown package is null", () => {
     expect(packageFingerprint("@nabla/not-a-package")).toBeNull();
     const gemm = { kernel: "auto:wasm", simd: true, threads: 1 };
     const plain = describeEnvironment(spec, gemm);

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UserError } from "./errors.js";
 import type { Environment } from "./results.js";
 import { RESULTS_SCHEMA_VERSION } from "./results.js";
 import type { ExperimentSpec } from "./spec.js";
@@ -66,6 +67,34 @@ function listCodeFiles(dir: string, out: string[]): void {
 
 const fingerprints = new Map<string, PackageFingerprint | null>();
 
+/**
+ * sha-256 over the given files (paths relative to `root`, and bytes). A package with no built code is an
+ * error, not an empty hash: a cache key over nothing would match results of any code.
+ */
+export function hashCodeFiles(name: string, root: string, files: string[]): string {
+  const missing = files.filter((f) => !existsSync(f));
+  if (files.length === 0 || missing.length > 0) {
+    throw new UserError(
+      `${name} is not built (${files.length === 0 ? `no code in ${join(root, "dist")}` : `missing ${missing[0]}`}): run pnpm build`,
+    );
+  }
+  const hash = createHash("sha256");
+  for (const file of [...files].sort()) {
+    hash.update(file.slice(root.length));
+    hash.update("\0");
+    hash.update(readFileSync(file));
+  }
+  return hash.digest("hex");
+}
+
+/** The built code files of a workspace package (`dist/**`), or the runner's own shaping modules. */
+export function codeFilesOf(name: string, root: string): string[] {
+  if (name === "@nabla/runner") return RUNNER_SHAPING_MODULES.map((m) => join(root, "dist", m));
+  const files: string[] = [];
+  listCodeFiles(join(root, "dist"), files);
+  return files;
+}
+
 /** Version and code hash of an installed package (null when it is not installed). Memoised per process. */
 export function packageFingerprint(name: string): PackageFingerprint | null {
   const known = fingerprints.get(name);
@@ -74,19 +103,10 @@ export function packageFingerprint(name: string): PackageFingerprint | null {
   let result: PackageFingerprint | null = null;
   if (root !== undefined) {
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string };
-    const files: string[] = [];
-    // Workspace packages ship dist/; third-party ones are pinned by version, hashing their code is not needed.
-    if (name === "@nabla/runner") files.push(...RUNNER_SHAPING_MODULES.map((m) => join(root, "dist", m)));
-    else if (name.startsWith("@nabla/")) listCodeFiles(join(root, "dist"), files);
-    files.sort();
-    const hash = createHash("sha256");
-    for (const file of files) {
-      hash.update(file.slice(root.length));
-      hash.update("\0");
-      // A module not built yet (tests running from src/) counts as absent rather than failing the run.
-      hash.update(existsSync(file) ? readFileSync(file) : "(missing)");
-    }
-    result = { version: manifest.version ?? "0.0.0", code: hash.digest("hex") };
+    // Workspace packages: their built code counts (versions are not bumped inside the monorepo); third-party
+    // packages are pinned by version.
+    const code = name.startsWith("@nabla/") ? hashCodeFiles(name, root, codeFilesOf(name, root)) : "";
+    result = { version: manifest.version ?? "0.0.0", code };
   }
   fingerprints.set(name, result);
   return result;
