@@ -5,6 +5,7 @@ import { cacheKey, describeEnvironment } from "./fingerprint.js";
 import { buildNablaMlp, nablaModel, optimParams, type TrainableModel, tfjsModel } from "./models.js";
 import { buildOptimizer, buildScheduler } from "./optimizers.js";
 import {
+  ensureResultsDir,
   RESULTS_SCHEMA_VERSION,
   type Results,
   resultsPath,
@@ -51,6 +52,7 @@ export function cachedResults(
  */
 export async function runExperiment(specInput: unknown, options: RunOptions): Promise<RunOutcome> {
   const spec = parseSpec(specInput);
+  ensureResultsDir(options.resultsDir);
   const { onProgress, signal } = options;
   const started = performance.now();
   const { file, key, results: cached } = cachedResults(spec, options.resultsDir);

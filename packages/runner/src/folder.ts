@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "./errors.js";
 import type { RunOutcome } from "./experiment.js";
+import { ensureResultsDir } from "./results.js";
 import type { ExperimentSpec } from "./spec.js";
 import { readSpecFile } from "./spec.js";
 import { runSweep, type SweepFailure, sweepExperiments } from "./sweep.js";
@@ -90,6 +91,7 @@ export async function runExperimentsFolder(
       throw new UserError(`only: no experiment named ${unknown.join(", ")} in ${options.dir}`);
     entries = entries.filter((e) => options.only?.includes(e.name));
   }
+  ensureResultsDir(options.resultsDir);
   const tasks: TaskOutcome[] = [];
   const failures: SweepFailure[] = [];
   const cancelled: string[] = [];

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomicSync } from "@nabla/io";
+import { ensureOutputDir, OutputDirError, writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
-import { ResultsError } from "./errors.js";
+import { ResultsError, UserError } from "./errors.js";
 import { experimentSpecSchema } from "./spec.js";
 
 /** Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread. */
@@ -78,6 +78,16 @@ export const resultsSchema = z.strictObject({
   timings: timingsSchema,
 });
 export type Results = z.output<typeof resultsSchema>;
+
+/** Checks (and creates) a results folder before any long work: a file or a read-only folder is a UserError. */
+export function ensureResultsDir(dir: string): void {
+  try {
+    ensureOutputDir(dir, "results folder");
+  } catch (err) {
+    if (err instanceof OutputDirError) throw new UserError(err.message);
+    throw err;
+  }
+}
 
 /** Where an experiment's results live. */
 export function resultsPath(resultsDir: string, name: string): string {

@@ -13,6 +13,12 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
+  // JSON.parse turns 1e400 into Infinity, which JSON.stringify would print as null.
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return Number.isNaN(value)
+      ? "NaN"
+      : `${value > 0 ? "" : "-"}a number beyond the float64 range (${value})`;
+  }
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return "an object";

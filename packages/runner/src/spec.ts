@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { SpecError } from "./errors.js";
@@ -152,7 +152,7 @@ const specShape = {
     .max(120)
     .regex(NAME_PATTERN, "expected a file-name-safe name (letters, digits, . _ = + -)"),
   /** Free text for the report; not part of the cache key. */
-  description: z.string().optional(),
+  description: z.string().max(10_000).optional(),
   model: modelSchema.default({ kind: "mlp", hiddenDims: [...DEFAULTS.hiddenDims] }),
   optimizer: optimizerSchema.default({
     kind: "sgd",
@@ -260,18 +260,39 @@ function parseWith<T extends z.ZodType>(schema: T, input: unknown, source: strin
 
 /** Validates one experiment spec and fills in the defaults; throws SpecError with a one-line message. */
 export function parseSpec(input: unknown, source = "spec"): ExperimentSpec {
+  if (Array.isArray(input)) {
+    throw new SpecError(
+      `${source}: expected one experiment spec, got an array of ${input.length} (run a list of specs with \`nabla sweep\`)`,
+    );
+  }
   if (input !== null && typeof input === "object" && "grid" in input) {
     throw new SpecError(`${source}: grid: a spec with a grid is a sweep (use runSweep / \`nabla sweep\`)`);
   }
   return parseWith(experimentSpecSchema, input, source);
 }
 
+/** Spec files are small; anything larger is refused before it is read. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** A grid expanding into more experiments than this is refused before expansion (overridable per call). */
+export const MAX_SWEEP_MEMBERS = 10_000;
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`;
+}
+
 /** Reads and parses a JSON file; a missing file or bad JSON is a SpecError too. */
 export function readSpecFile(file: string): unknown {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_SPEC_BYTES) {
+      throw new SpecError(
+        `${file}: the spec file is ${formatBytes(size)}; specs are limited to ${formatBytes(MAX_SPEC_BYTES)} (is this a results or data file?)`,
+      );
+    }
     text = readFileSync(file, "utf8");
   } catch (err) {
+    if (err instanceof SpecError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new SpecError(`${file}: cannot read the spec file (${code ?? String(err)})`);
   }
@@ -328,9 +349,19 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
  * each list's order. Names are deterministic: `<name>-<path>=<value>` per grid key, e.g. `lr-sweep-lr=0.001`.
  * A spec without `grid` is a sweep of one.
  */
-export function expandSweep(input: unknown, source = "spec"): ExperimentSpec[] {
+export function expandSweep(
+  input: unknown,
+  source = "spec",
+  maxMembers = MAX_SWEEP_MEMBERS,
+): ExperimentSpec[] {
   if (input === null || typeof input !== "object" || !("grid" in input)) return [parseSpec(input, source)];
   const sweep = parseWith(sweepSpecSchema, input, source);
+  const members = Object.values(sweep.grid).reduce((n, values) => n * values.length, 1);
+  if (members > maxMembers) {
+    throw new SpecError(
+      `${source}: grid: expands into ${members.toLocaleString("en-US")} experiments, more than the limit of ${maxMembers.toLocaleString("en-US")} (split the sweep, or raise the limit with --max-members)`,
+    );
+  }
   const { grid, ...base } = input as Record<string, unknown>;
   let combos: { overrides: [string, unknown][] }[] = [{ overrides: [] }];
   for (const [path, values] of Object.entries(sweep.grid)) {

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CancelledError, UserError } from "./errors.js";
 import { cachedResults, type RunOutcome } from "./experiment.js";
+import { ensureResultsDir } from "./results.js";
 import { type ExperimentSpec, expandSweep, parseSpec } from "./spec.js";
 import type { ProgressEvent, ProgressListener } from "./train.js";
 
@@ -75,6 +76,7 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
   if (!Number.isInteger(workerCount) || workerCount < 1) {
     throw new UserError(`workers: expected a positive integer, got ${String(options.workers)}`);
   }
+  ensureResultsDir(resultsDir);
   const byName = new Map<string, RunOutcome>();
   const failures: SweepFailure[] = [];
   const queue: ExperimentSpec[] = [];
