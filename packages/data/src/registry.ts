@@ -124,7 +124,11 @@ export function dataConfigSchema(options: DataConfigSchemaOptions = {}): z.ZodTy
   if (defaultSource !== undefined) datasetSource(defaultSource);
   const members = names.map((name) => {
     const schema = datasetSource(name).schema as unknown as z.ZodObject;
-    return schema.extend({ source: z.literal(name) });
+    // `source` first, so parsed configs read (and are written to results files) as they are usually typed;
+    // the source's cross-field checks are carried over.
+    return z
+      .strictObject({ source: z.literal(name), ...schema.shape })
+      .check(...((schema._zod.def.checks ?? []) as z.core.$ZodCheck<object>[]));
   });
   const union = z.discriminatedUnion("source", members as unknown as [z.ZodObject, ...z.ZodObject[]], {
     error: `expected source to be one of ${quoted(names)}`,
