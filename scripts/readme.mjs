@@ -11,6 +11,7 @@ const sources = [
   "packages/ndarray",
   "packages/nn",
   "packages/optim",
+  "packages/data",
   "packages/cifar",
   "packages/runner",
   "packages/tfjs",

@@ -1,3 +1,4 @@
+import { deriveEpochSeed } from "@nabla/data";
 import { Rng } from "@nabla/ndarray";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -5,7 +6,6 @@ import { BatchLoader } from "./batch.js";
 import { IMAGE_BYTES } from "./constants.js";
 import { normalizeImages } from "./normalize.js";
 import type { CifarSplit } from "./parse.js";
-import { deriveEpochSeed } from "./rng.js";
 
 /** Image i has every byte = i mod 256 and label i mod 10, so visits can be traced. */
 function tracedSplit(count: number): CifarSplit {

@@ -1,8 +1,8 @@
+import { type BatchOptions, type BatchStream, deriveEpochSeed } from "@nabla/data";
 import { Rng } from "@nabla/ndarray";
 import { IMAGE_BYTES } from "./constants.js";
 import { channelTables, normalizationConstants, normalizationTable } from "./normalize.js";
 import type { CifarSplit } from "./parse.js";
-import { deriveEpochSeed } from "./rng.js";
 import type { WasmKernel } from "./wasm-kernels.js";
 import { WasmNormalizer, type WasmNormalizerOptions } from "./wasm-normalize.js";
 
@@ -23,14 +23,8 @@ export function setBatchKernel(kernel: BatchKernel): void {
   kernelChoice = kernel;
 }
 
-export interface BatchLoaderOptions {
-  batchSize: number;
-  /** Shuffle each epoch (train) or keep file order (validation/test). */
-  shuffle: boolean;
-  /** Base seed of the per-epoch shuffles (default 0). */
-  seed?: number;
-  /** Drop the last partial batch (train) or keep it (validation/test). */
-  dropLast: boolean;
+/** @nabla/data's BatchOptions (batchSize, shuffle, seed = 0, dropLast) plus the normalisation constants. */
+export interface BatchLoaderOptions extends BatchOptions {
   /** Per-channel mean/std on pixels/255 (default the CIFAR-10 constants); see normalizationConstants. */
   mean?: readonly number[];
   std?: readonly number[];
@@ -51,7 +45,7 @@ export interface Batch {
  * you need to keep before advancing the generator. With WebAssembly the constructor also copies the split's
  * images into the loader's WASM memory (138 MB for 45,000 images): do not change split.images afterwards.
  */
-export class BatchLoader {
+export class BatchLoader implements BatchStream {
   readonly batchSize: number;
   private readonly split: CifarSplit;
   private readonly shuffle: boolean;

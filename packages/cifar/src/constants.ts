@@ -102,3 +102,11 @@ export const OFFICIAL_MANIFEST: Cifar10Manifest = Object.freeze({
 
 /** The class-names file of the official layout (not checksummed: we write it ourselves when converting). */
 export const META_FILE_NAME = "batches.meta.txt";
+
+/** Images in the official training and test sets (50,000 and 10,000), as the manifest counts them. */
+export const CIFAR10_TRAIN_IMAGES = countRecords("train");
+export const CIFAR10_TEST_IMAGES = countRecords("test");
+
+function countRecords(split: ExpectedBatchFile["split"]): number {
+  return OFFICIAL_MANIFEST.files.reduce((n, f) => (f.split === split ? n + f.records : n), 0);
+}

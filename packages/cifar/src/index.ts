@@ -2,6 +2,8 @@
  * @nabla/cifar — verified CIFAR-10 acquisition (user folder, cache, official archive, npm mirror), parsing,
  * seeded train/validation split, per-channel normalisation and mini-batching; plus synthetic look-alike data.
  */
+
+export { deriveEpochSeed } from "@nabla/data";
 export {
   type Cifar10Options,
   type Cifar10Source,
@@ -39,7 +41,12 @@ export {
   type ProgressListener,
   silentProgress,
 } from "./progress.js";
-export { deriveEpochSeed } from "./rng.js";
+export {
+  type Cifar10SourceConfig,
+  cifar10Source,
+  type SyntheticSourceConfig,
+  syntheticSource,
+} from "./source.js";
 export { type SplitOptions, splitTrainValidation } from "./split.js";
 export { type SyntheticOptions, syntheticCifar10 } from "./synthetic.js";
 export type { FileReport, VerifyReport } from "./verify.js";

@@ -1,6 +1,7 @@
 /**
- * Seeding helpers for the split and the per-epoch shuffle. The generator itself is @nabla/ndarray's `Rng`
- * (xoshiro128** seeded by SplitMix32; integers below a bound by rejection, so shuffles are unbiased).
+ * Seeding of the per-epoch shuffles. The generator itself is @nabla/ndarray's `Rng` (xoshiro128** seeded by
+ * SplitMix32; integers below a bound by rejection, so shuffles are unbiased). Every source's batches use this,
+ * so a dataset that moves to another source keeps its epoch orders.
  */
 
 /** SplitMix32 finaliser (a bijective 32-bit hash). */

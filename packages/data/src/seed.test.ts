@@ -1,6 +1,6 @@
 import { Rng } from "@nabla/ndarray";
 import { describe, expect, it } from "vitest";
-import { deriveEpochSeed, mix32 } from "./rng.js";
+import { deriveEpochSeed, mix32 } from "./seed.js";
 
 // The generator is @nabla/ndarray's Rng (tested there); these pin what the split and the shuffles rely on.
 describe("seeding", () => {
