@@ -15,15 +15,6 @@ export {
   numericalGradient,
   relativeError,
 } from "./gradcheck.js";
-export {
-  checkIdentities,
-  checkNormGradient,
-  checkQuadraticFormGradient,
-  checkTraceGradient,
-  checkTraceProductGradient,
-  type IdentityCheck,
-  type IdentityCheckOptions,
-} from "./identities.js";
 export { initStd, Linear, type LinearInit, type LinearOptions } from "./linear.js";
 export { CROSS_ENTROPY_EPSILON, CrossEntropy, SoftmaxCrossEntropy } from "./losses.js";
 export { accuracy, countCorrect } from "./metrics.js";
@@ -32,7 +23,6 @@ export {
   checkLossGradients,
   checkModuleGradients,
   checkNetworkGradients,
-  checkQ2Gradients,
   type ModuleCheckOptions,
 } from "./module-checks.js";
 export { MLP, type MLPOptions, Sequential } from "./sequential.js";
