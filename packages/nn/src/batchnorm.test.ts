@@ -49,14 +49,21 @@ describe("BatchNorm1d gradients (float64 central differences)", () => {
   it("training mode, random shapes from batch 3 and features 1", () => {
     fc.assert(
       fc.property(
-        fc.record({ batch: fc.integer({ min: 3, max: 6 }), features: fc.integer({ min: 1, max: 5 }), seed: fc.nat() }),
+        fc.record({
+          batch: fc.integer({ min: 3, max: 6 }),
+          features: fc.integer({ min: 1, max: 5 }),
+          seed: fc.nat(),
+        }),
         ({ batch, features, seed }) => {
           const rng = new Rng(seed);
           const bn = randomLayer(rng, features);
           // dL/dx sums to zero per feature, so some entries are small differences of large terms (large
           // when a feature's batch variance is small), where the elementwise relative error is
           // ill-conditioned; the error relative to the largest entry is the meaningful bound there.
-          for (const r of checkModuleGradients(bn, normalTensor(rng, batch, features), { seed, name: "bn" })) {
+          for (const r of checkModuleGradients(bn, normalTensor(rng, batch, features), {
+            seed,
+            name: "bn",
+          })) {
             const largest = r.analytical.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-3);
             expect(r.maxAbsoluteError / largest, `${r.wrt} ${batch}×${features}`).toBeLessThan(1e-6);
           }
