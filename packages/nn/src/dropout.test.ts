@@ -45,7 +45,7 @@ describe("Dropout", () => {
       d.y.flat().map((v) => expect.closeTo(v, 14)),
     );
     const dx = toRows(drop.backward(f64(d.upstream))).flat();
-    d.dx.flat().forEach((v, i) => expect(dx[i]).toBeCloseTo(v, 14));
+    for (const [i, v] of d.dx.flat().entries()) expect(dx[i]).toBeCloseTo(v, 14);
     drop.eval();
     const y = drop.forward(x);
     expect(toRows(y)).toEqual(d.evalY);
