@@ -18,6 +18,7 @@ export function asTensor(x: TensorLike): Tensor {
   return isFloatArray(x) ? ndarray(x, [x.length]) : x;
 }
 
+/** The dtype of a tensor's (or typed array's) storage: "float64" for a Float64Array, otherwise "float32". */
 export function dtypeOf(t: TensorLike): DType {
   const data = isFloatArray(t) ? t : t.data;
   return data instanceof Float64Array ? "float64" : "float32";

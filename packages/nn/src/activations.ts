@@ -1,7 +1,7 @@
 /** Parameter-free activations: ReLU and row-wise Softmax. */
 import { relu, reluBackward, softmaxRows, type Tensor, zeros } from "@nabla/ndarray";
 import { NnError } from "./errors.js";
-import type { Module, Parameter } from "./module.js";
+import { ModuleBase } from "./module.js";
 import { BufferCache, dtypeOf, expect2d, expectDtype, expectSameShape } from "./tensors.js";
 
 interface ActivationBuffers {
@@ -21,13 +21,13 @@ function activationBuffers(): BufferCache<ActivationBuffers> {
  * module's own output (y > 0 exactly when x > 0), so nothing extra is stored and the
  * caller's input may be reused; at x = 0 the gradient is 0, as in PyTorch.
  */
-export class ReLU implements Module {
-  private readonly buffers = activationBuffers();
+export class ReLU extends ModuleBase {
+  private readonly cache = activationBuffers();
   private output: Tensor | null = null;
 
   forward(x: Tensor): Tensor {
     const rows = expect2d(x, "ReLU.forward: input");
-    const { y } = this.buffers.get(rows, x.shape[1], dtypeOf(x, "ReLU.forward: input"));
+    const { y } = this.cache.get(rows, x.shape[1], dtypeOf(x, "ReLU.forward: input"));
     relu(y, x);
     this.output = y;
     return y;
@@ -39,16 +39,10 @@ export class ReLU implements Module {
     expectSameShape(dY, y, "ReLU.backward", "dY");
     const dtype = dtypeOf(y, "ReLU.backward");
     expectDtype(dY, dtype, "ReLU.backward: dY");
-    const { dx } = this.buffers.get(y.shape[0], y.shape[1], dtype);
+    const { dx } = this.cache.get(y.shape[0], y.shape[1], dtype);
     reluBackward(dx, dY, y);
     return dx;
   }
-
-  parameters(): Parameter[] {
-    return [];
-  }
-
-  zeroGrad(): void {}
 }
 
 /**
@@ -56,13 +50,13 @@ export class ReLU implements Module {
  * max trick keeps exp from overflowing). Backward is the Jacobian-vector product
  * dX = Y ∘ (dY − rowsum(dY ∘ Y) 1ᵀ), never the full [C×C] Jacobian per row.
  */
-export class Softmax implements Module {
-  private readonly buffers = activationBuffers();
+export class Softmax extends ModuleBase {
+  private readonly cache = activationBuffers();
   private output: Tensor | null = null;
 
   forward(x: Tensor): Tensor {
     const rows = expect2d(x, "Softmax.forward: input");
-    const { y } = this.buffers.get(rows, x.shape[1], dtypeOf(x, "Softmax.forward: input"));
+    const { y } = this.cache.get(rows, x.shape[1], dtypeOf(x, "Softmax.forward: input"));
     softmaxRows(y, x);
     this.output = y;
     return y;
@@ -75,7 +69,7 @@ export class Softmax implements Module {
     const dtype = dtypeOf(y, "Softmax.backward");
     expectDtype(dY, dtype, "Softmax.backward: dY");
     const [rows, cols] = y.shape;
-    const { dx } = this.buffers.get(rows, cols, dtype);
+    const { dx } = this.cache.get(rows, cols, dtype);
     // y and dx are our own contiguous buffers; dY may be any strided view.
     const yd = y.data;
     const dxd = dx.data;
@@ -90,10 +84,4 @@ export class Softmax implements Module {
     }
     return dx;
   }
-
-  parameters(): Parameter[] {
-    return [];
-  }
-
-  zeroGrad(): void {}
 }

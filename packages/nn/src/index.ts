@@ -1,9 +1,11 @@
 /**
- * @nabla/nn — neural-network modules with explicit forward and backward passes,
- * gradient checking, and the matrix-calculus identity checks of homework 1.
+ * @nabla/nn — neural-network modules with explicit forward and backward passes, train/eval modes and
+ * state dicts, models as layer lists, safetensors checkpoints, and gradient checking.
  */
 
 export { ReLU, Softmax } from "./activations.js";
+export { BatchNorm1d, type BatchNorm1dOptions } from "./batchnorm.js";
+export { Dropout, type DropoutOptions } from "./dropout.js";
 export { NnError } from "./errors.js";
 export {
   type Float64Vector,
@@ -16,23 +18,44 @@ export {
   relativeError,
 } from "./gradcheck.js";
 export {
-  checkIdentities,
-  checkNormGradient,
-  checkQuadraticFormGradient,
-  checkTraceGradient,
-  checkTraceProductGradient,
-  type IdentityCheck,
-  type IdentityCheckOptions,
-} from "./identities.js";
+  type BuildOptions,
+  buildSequential,
+  type LayerContext,
+  type LayerDefinition,
+  type LayerSpec,
+  type LayerSpecInput,
+  layerSeed,
+  layerSpecSchema,
+  layersSchema,
+  mlpLayers,
+  parseLayers,
+  registeredLayers,
+  registerLayer,
+} from "./layers.js";
 export { initStd, Linear, type LinearInit, type LinearOptions } from "./linear.js";
 export { CROSS_ENTROPY_EPSILON, CrossEntropy, SoftmaxCrossEntropy } from "./losses.js";
 export { accuracy, countCorrect } from "./metrics.js";
-export type { Loss, Module, Parameter } from "./module.js";
+export {
+  type Buffer,
+  type LoadStateDictOptions,
+  type Loss,
+  type Module,
+  ModuleBase,
+  type Parameter,
+} from "./module.js";
 export {
   checkLossGradients,
   checkModuleGradients,
   checkNetworkGradients,
-  checkQ2Gradients,
   type ModuleCheckOptions,
 } from "./module-checks.js";
-export { MLP, type MLPOptions, Sequential } from "./sequential.js";
+export {
+  type DecodedSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  type Int64Tensor,
+  loadSafetensors,
+  type SafetensorsValue,
+  saveSafetensors,
+} from "./safetensors.js";
+export { MLP, type MLPOptions, Sequential, type SequentialOptions } from "./sequential.js";

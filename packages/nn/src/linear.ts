@@ -10,7 +10,7 @@ import {
   zeros,
 } from "@nabla/ndarray";
 import { check, NnError } from "./errors.js";
-import type { Module, Parameter } from "./module.js";
+import { ModuleBase, type Parameter } from "./module.js";
 import { BufferCache, expect2d, expectDtype, expectSameShape } from "./tensors.js";
 
 /**
@@ -42,7 +42,7 @@ interface LinearBuffers {
   dx: Tensor | null;
 }
 
-export class Linear implements Module {
+export class Linear extends ModuleBase {
   readonly inDim: number;
   readonly outDim: number;
   readonly dtype: DType;
@@ -57,11 +57,12 @@ export class Linear implements Module {
   private readonly params: Parameter[];
   private readonly biasScratch: Tensor;
   private readonly columnSums: Float64Array;
-  private readonly buffers: BufferCache<LinearBuffers>;
+  private readonly cache: BufferCache<LinearBuffers>;
   private input: Tensor | null = null;
   private output: Tensor | null = null;
 
   constructor(inDim: number, outDim: number, opts: LinearOptions) {
+    super();
     check(Number.isInteger(inDim) && inDim >= 1, "Linear", `inDim must be a positive integer, got ${inDim}`);
     check(
       Number.isInteger(outDim) && outDim >= 1,
@@ -87,7 +88,7 @@ export class Linear implements Module {
       { name: "bias", value: this.bias, grad: this.biasGrad },
     ];
     const computeDx = this.computeInputGrad;
-    this.buffers = new BufferCache((rows, _cols, dtype) => ({
+    this.cache = new BufferCache((rows, _cols, dtype) => ({
       y: zeros([rows, outDim], dtype),
       dx: computeDx ? zeros([rows, inDim], dtype) : null,
     }));
@@ -96,7 +97,7 @@ export class Linear implements Module {
   forward(x: Tensor): Tensor {
     const rows = expect2d(x, "Linear.forward: input", this.inDim);
     expectDtype(x, this.dtype, "Linear.forward: input");
-    const { y } = this.buffers.get(rows, this.inDim, this.dtype);
+    const { y } = this.cache.get(rows, this.inDim, this.dtype);
     gemm(false, true, 1, x, this.weight, 0, y); // Y = X Wᵀ
     addBiasRows(y.data, rows, this.outDim, this.bias.data); // + b (broadcast over rows)
     this.input = x;
@@ -118,16 +119,16 @@ export class Linear implements Module {
       add(this.biasGrad, this.biasGrad, this.biasScratch);
     }
     if (!this.computeInputGrad) return null;
-    const { dx } = this.buffers.get(x.shape[0], this.inDim, this.dtype);
+    const { dx } = this.cache.get(x.shape[0], this.inDim, this.dtype);
     gemm(false, false, 1, dY, this.weight, 0, dx as Tensor); // dX = dY W
     return dx;
   }
 
-  parameters(): Parameter[] {
+  override parameters(): Parameter[] {
     return this.params;
   }
 
-  zeroGrad(): void {
+  override zeroGrad(): void {
     this.weightGrad.data.fill(0);
     this.biasGrad.data.fill(0);
   }

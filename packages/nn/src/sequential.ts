@@ -3,22 +3,50 @@ import { type DType, Rng, type Tensor } from "@nabla/ndarray";
 import { ReLU } from "./activations.js";
 import { check, NnError } from "./errors.js";
 import { Linear } from "./linear.js";
-import type { Module, Parameter } from "./module.js";
+import { type Buffer, type Module, ModuleBase, type Parameter } from "./module.js";
+
+export interface SequentialOptions {
+  /** Width of the last module's output, when known (buildSequential records it). */
+  outDim?: number;
+}
 
 /**
- * Runs modules in order; backward runs them in reverse. Parameter names are prefixed
- * with the module's index ("0.weight", "2.bias"), as in PyTorch.
+ * Runs modules in order; backward runs them in reverse. Parameter and buffer names are
+ * prefixed with the module's index ("0.weight", "2.running_mean"), as in PyTorch's
+ * nn.Sequential; train()/eval() switch every child.
  */
-export class Sequential implements Module {
+export class Sequential extends ModuleBase {
   readonly modules: readonly Module[];
+  readonly outDim: number | undefined;
   private readonly params: Parameter[];
 
-  constructor(modules: Module[]) {
+  constructor(modules: Module[], opts: SequentialOptions = {}) {
+    super();
     check(Array.isArray(modules), "Sequential", "expected an array of modules");
     this.modules = [...modules];
+    this.outDim = opts.outDim;
     this.params = this.modules.flatMap((m, i) =>
       m.parameters().map((p) => ({ name: `${i}.${p.name}`, value: p.value, grad: p.grad })),
     );
+  }
+
+  override train(mode = true): this {
+    this.training = mode;
+    for (const m of this.modules) m.train(mode);
+    return this;
+  }
+
+  override buffers(): Buffer[] {
+    return this.modules.flatMap((m, i) => m.buffers().map((b) => ({ ...b, name: `${i}.${b.name}` })));
+  }
+
+  /** Child by child (each child's parameters, then its buffers), the order of PyTorch's state_dict. */
+  override stateDict(): Record<string, Tensor> {
+    const dict: Record<string, Tensor> = {};
+    this.modules.forEach((m, i) => {
+      for (const [key, value] of Object.entries(m.stateDict())) dict[`${i}.${key}`] = value;
+    });
+    return dict;
   }
 
   forward(x: Tensor): Tensor {
@@ -40,11 +68,11 @@ export class Sequential implements Module {
     return g;
   }
 
-  parameters(): Parameter[] {
+  override parameters(): Parameter[] {
     return this.params;
   }
 
-  zeroGrad(): void {
+  override zeroGrad(): void {
     for (const m of this.modules) m.zeroGrad();
   }
 }
@@ -71,7 +99,7 @@ export interface MLPOptions {
  *
  * Parameters are named "layers.k.weight" / "layers.k.bias".
  */
-export class MLP implements Module {
+export class MLP extends ModuleBase {
   readonly inputDim: number;
   readonly hiddenDims: readonly number[];
   readonly classes: number;
@@ -82,6 +110,7 @@ export class MLP implements Module {
   private readonly params: Parameter[];
 
   constructor(inputDim: number, hiddenDims: number[], classes: number, opts: MLPOptions) {
+    super();
     check(Array.isArray(hiddenDims), "MLP", "hiddenDims must be an array of positive integers");
     for (const d of hiddenDims) {
       check(Number.isInteger(d) && d >= 1, "MLP", `hiddenDims must hold positive integers, got ${d}`);
@@ -126,11 +155,17 @@ export class MLP implements Module {
     return this.sequence.backward(dY);
   }
 
-  parameters(): Parameter[] {
+  override parameters(): Parameter[] {
     return this.params;
   }
 
-  zeroGrad(): void {
+  override zeroGrad(): void {
     this.sequence.zeroGrad();
+  }
+
+  override train(mode = true): this {
+    this.training = mode;
+    this.sequence.train(mode);
+    return this;
   }
 }

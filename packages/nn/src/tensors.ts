@@ -2,14 +2,16 @@
  * Small tensor helpers shared by the modules: dtype detection, shape checks and the
  * per-shape buffer cache that lets a training step run without allocating.
  */
-import type { DType, Tensor } from "@nabla/ndarray";
+import { type DType, isFloatArray, dtypeOf as storageDtype, type Tensor } from "@nabla/ndarray";
 import { fail, NnError } from "./errors.js";
 
-/** The dtype of a tensor's storage; throws for anything but Float32Array/Float64Array. */
+/**
+ * ndarray's dtypeOf, after checking the storage really is a float array: ndarray's answers "float32" for
+ * anything that is not a Float64Array, and a module fed, say, an Int32Array must say so instead.
+ */
 export function dtypeOf(t: Tensor, where: string): DType {
-  if (t.data instanceof Float32Array) return "float32";
-  if (t.data instanceof Float64Array) return "float64";
-  throw new NnError(`${where}: expected a Float32Array or Float64Array tensor`);
+  if (!isFloatArray(t.data)) throw new NnError(`${where}: expected a Float32Array or Float64Array tensor`);
+  return storageDtype(t);
 }
 
 /** Asserts `t` is a 2-D [rows, cols] tensor (cols checked when given) and returns its row count. */

@@ -1,15 +1,11 @@
 /**
  * Questions 1 and 2: the numerical verification tables. The analytical gradients and the central
- * differences come from @nabla/nn (checkIdentities for Q1's matrix identities, checkQ2Gradients for the
- * implemented backward passes); this file only turns its records into table rows.
+ * differences come from identities.ts (Q1's matrix identities) and q2-checks.ts (the implemented backward
+ * passes), both on @nabla/nn's gradcheck; this file only turns their records into table rows.
  */
-import {
-  checkIdentities,
-  checkQ2Gradients,
-  GRADCHECK_FLOOR,
-  GRADCHECK_STEP,
-  type GradientCheck,
-} from "@nabla/nn";
+import { GRADCHECK_FLOOR, GRADCHECK_STEP, type GradientCheck } from "@nabla/nn";
+import { checkIdentities } from "./identities.js";
+import { checkQ2Gradients } from "./q2-checks.js";
 
 /** Every check must be below this max relative error (the original's tests used 1e-5, 1e-6 for ReLU). */
 export const CHECK_TOLERANCE = 1e-6;
@@ -90,13 +86,13 @@ export function computeCheckTables(seed = 0): CheckTables {
   const byId = new Map(identities.map((c) => [c.id, c]));
   const q1Row = (id: string) => {
     const c = byId.get(id);
-    if (!c) throw new Error(`@nabla/nn checkIdentities returned no check "${id}"`);
+    if (!c) throw new Error(`checkIdentities returned no check "${id}"`);
     return row(c, IDENTITY_TEX[id], id);
   };
   const q2 = checkQ2Gradients({ seed });
   const pick = (name: string) => {
     const rows = q2.filter((c) => c.name === name).map((c) => row(c, q2Tex(c), name));
-    if (rows.length === 0) throw new Error(`@nabla/nn checkQ2Gradients returned no check for ${name}`);
+    if (rows.length === 0) throw new Error(`checkQ2Gradients returned no check for ${name}`);
     return rows;
   };
   const tables: CheckTables = {

@@ -6,7 +6,7 @@
  * transposition mistake cannot cancel out.
  */
 import { Rng } from "@nabla/ndarray";
-import { type GradientCheck, gradcheck } from "./gradcheck.js";
+import { type GradientCheck, gradcheck } from "@nabla/nn";
 
 /** A check of one identity: the gradient record plus the identity in words. */
 export interface IdentityCheck extends GradientCheck {
