@@ -20,8 +20,10 @@ export {
 export {
   type BuildOptions,
   buildSequential,
+  describeLayers,
   type LayerContext,
   type LayerDefinition,
+  type LayerShape,
   type LayerSpec,
   type LayerSpecInput,
   layerSeed,

@@ -40,6 +40,45 @@ export interface LayerDefinition<C = unknown> {
   /** Validates (and may normalise, e.g. `128` → `{ out: 128 }`) the config. */
   schema: z.ZodType<C>;
   build(config: C, ctx: LayerContext): { module: Module; outDim: number };
+  /**
+   * The layer's output width and how many numbers it trains and keeps, known without building it, so a
+   * spec can be checked (widths, memory) before anything is allocated. Without it a layer is taken to keep
+   * its input width and hold nothing.
+   */
+  shape?(config: C, inDim: number): LayerShape;
+}
+
+/** What a layer adds to a model, before it is built. */
+export interface LayerShape {
+  outDim: number;
+  /** Trained numbers (each also has a gradient). */
+  parameters: number;
+  /** Numbers kept but not trained (running statistics). */
+  buffers?: number;
+}
+
+/**
+ * Output width, parameter and buffer counts of a layer list, and the widest activation, from the
+ * registered `shape` of each layer — nothing is allocated.
+ */
+export function describeLayers(
+  layers: unknown,
+  inputDim: number,
+): { outDim: number; parameters: number; buffers: number; widths: number[] } {
+  const specs = parseLayers(layers);
+  let inDim = inputDim;
+  let parameters = 0;
+  let buffers = 0;
+  const widths: number[] = [];
+  for (const spec of specs) {
+    const definition = registry.get(spec.name) as LayerDefinition;
+    const shape = definition.shape?.(spec.config, inDim) ?? { outDim: inDim, parameters: 0 };
+    parameters += shape.parameters;
+    buffers += shape.buffers ?? 0;
+    inDim = shape.outDim;
+    widths.push(inDim);
+  }
+  return { outDim: inDim, parameters, buffers, widths };
 }
 
 /** A parsed spec: the layer name and its validated config. */
@@ -136,7 +175,7 @@ export function layersSchema(): z.ZodType<LayerSpec[], LayerSpecInput[]> {
       const specs: LayerSpec[] = [];
       values.forEach((value, i) => {
         const r = resolve(value);
-        if ("error" in r) ctx.addIssue({ code: "custom", message: `layers[${i}]: ${r.error}`, path: [i] });
+        if ("error" in r) ctx.addIssue({ code: "custom", message: r.error, path: [i] });
         else specs.push(r.spec);
       });
       return specs;
@@ -146,7 +185,11 @@ export function layersSchema(): z.ZodType<LayerSpec[], LayerSpecInput[]> {
 /** Validates a layer list, throwing a one-line NnError naming the first bad index. */
 export function parseLayers(layers: unknown): LayerSpec[] {
   const parsed = layersSchema().safeParse(layers);
-  if (!parsed.success) throw new NnError(`parseLayers: ${parsed.error.issues[0].message}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length > 0 ? `layers[${String(issue.path[0])}]: ` : "";
+    throw new NnError(`parseLayers: ${where}${issue.message}`);
+  }
   return parsed.data;
 }
 
@@ -239,6 +282,7 @@ registerLayer("linear", {
     }),
     outDim: out,
   }),
+  shape: ({ out }, inDim) => ({ outDim: out, parameters: out * inDim + out }),
 });
 
 registerLayer("relu", { schema: noOptions, build: (_c, ctx) => ({ module: new ReLU(), outDim: ctx.inDim }) });
@@ -257,6 +301,11 @@ registerLayer("batchnorm1d", {
   build: (config, ctx) => ({
     module: new BatchNorm1d(ctx.inDim, { ...config, dtype: ctx.dtype }),
     outDim: ctx.inDim,
+  }),
+  shape: (config, inDim) => ({
+    outDim: inDim,
+    parameters: config.affine === false ? 0 : 2 * inDim,
+    buffers: 2 * inDim + 1,
   }),
 });
 
