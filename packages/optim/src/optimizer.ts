@@ -22,11 +22,11 @@ export abstract class Optimizer {
   protected readonly owner: string;
   private currentLr: number;
 
-  /** `lr` has already been validated by the subclass's options schema. */
   protected constructor(owner: string, params: Parameter[], lr: number) {
     this.owner = owner;
     this.params = checkParams(owner, params);
-    this.currentLr = lr;
+    // the built-ins' options schemas checked it already; a subclass from user code may not have
+    this.currentLr = parseWith(owner, "lr", lrSchema, lr);
   }
 
   get lr(): number {
