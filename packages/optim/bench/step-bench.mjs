@@ -2,6 +2,7 @@
 // Run: pnpm --filter @nabla/optim bench   (builds, then `node --expose-gc bench/step-bench.mjs`)
 // Writes bench/out/step-bench.json (atomically) and prints a table.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { fromTypedArray } from "@nabla/ndarray";
 import { Adam, AdamW, CosineAnnealingLR, SGD } from "../dist/index.js";
 
 // 3072 -> 512 -> 256 -> 10 MLP: weights and biases
@@ -23,7 +24,7 @@ function makeParams(Ctor) {
       value[i] = Math.sin(i * 0.37 + k) * 0.05;
       grad[i] = Math.cos(i * 0.11 + k) * 0.01;
     }
-    return { name, value, grad };
+    return { name, value: fromTypedArray(value, [n]), grad: fromTypedArray(grad, [n]) };
   });
 }
 

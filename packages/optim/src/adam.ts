@@ -1,31 +1,35 @@
-import {
-  OptimError,
-  requireBoolean,
-  requireFiniteNumber,
-  requireInHalfOpen,
-  requireNonNegative,
-} from "./errors.js";
+import type { Parameter } from "@nabla/ndarray";
+import { z } from "zod";
+import { lrSchema, nonNegative, nonNegativeInt, pickFields, unitHalfOpen } from "./bounds.js";
+import { optimError, parseWith } from "./errors.js";
 import { Optimizer, type OptimizerStateBase } from "./optimizer.js";
-import {
-  decodeArray,
-  encodeArray,
-  type FloatArray,
-  type JsonNumber,
-  type ParamLike,
-  zerosLike,
-} from "./params.js";
+import { decodeArray, encodeArray, type FloatArray, type JsonNumber, zerosLike } from "./params.js";
+import type { OptimizerEntry } from "./registry.js";
 
-export interface AdamOptions {
-  /** Default 1e-3. */
-  lr?: number;
-  /** Default [0.9, 0.999]; each in [0, 1). */
-  betas?: [number, number];
-  /** Default 1e-8; >= 0. */
-  eps?: number;
-  /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 1e-2). */
-  weightDecay?: number;
-  amsgrad?: boolean;
+function adamShape(defaultWeightDecay: number) {
+  return {
+    /** torch's default. */
+    lr: lrSchema.default(1e-3),
+    betas: z
+      .tuple([unitHalfOpen, unitHalfOpen], { error: "expected a pair [beta1, beta2]" })
+      .default([0.9, 0.999]),
+    /** >= 0 as torch checks; eps 0 turns a parameter whose gradients were all 0 into NaN (0 / 0). */
+    eps: nonNegative.default(1e-8),
+    /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay. */
+    weightDecay: nonNegative.default(defaultWeightDecay),
+    amsgrad: z.boolean().default(false),
+  };
 }
+
+/** new Adam(params, options) / new AdamW(params, options): the config's fields without `kind`. */
+export const adamOptionsSchema = z.strictObject(adamShape(0));
+export const adamwOptionsSchema = z.strictObject(adamShape(1e-2));
+/** `{ kind: "adam", lr?, betas?, eps?, weightDecay?, amsgrad? }`, with the same bounds as the class. */
+export const adamConfigSchema = z.strictObject({ kind: z.literal("adam"), ...adamShape(0) });
+/** As Adam's, with weightDecay defaulting to 0.01 (torch's AdamW default). */
+export const adamwConfigSchema = z.strictObject({ kind: z.literal("adamw"), ...adamShape(1e-2) });
+
+export type AdamOptions = z.input<typeof adamOptionsSchema>;
 
 export interface AdamParamState {
   step: number;
@@ -43,13 +47,6 @@ export interface AdamStateDict extends OptimizerStateBase {
   state: Record<string, AdamParamState>;
 }
 
-interface AdamHyper {
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-  amsgrad: boolean;
-}
-
 interface ParamState {
   step: number;
   expAvg: FloatArray;
@@ -57,24 +54,8 @@ interface ParamState {
   maxExpAvgSq: FloatArray | null;
 }
 
-function checkAdamHyper(
-  owner: string,
-  o: Partial<AdamHyper>,
-  prefix: string,
-  defaultDecay: number,
-): AdamHyper {
-  const betas = o.betas ?? [0.9, 0.999];
-  if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new OptimError(owner, `${prefix}betas`, "a pair [beta1, beta2]", betas);
-  }
-  const beta1 = requireInHalfOpen(owner, `${prefix}betas[0]`, betas[0], 0, 1);
-  const beta2 = requireInHalfOpen(owner, `${prefix}betas[1]`, betas[1], 0, 1);
-  return {
-    betas: [beta1, beta2],
-    eps: requireNonNegative(owner, `${prefix}eps`, o.eps ?? 1e-8),
-    weightDecay: requireNonNegative(owner, `${prefix}weightDecay`, o.weightDecay ?? defaultDecay),
-    amsgrad: requireBoolean(owner, `${prefix}amsgrad`, o.amsgrad ?? false),
-  };
+function optionsSchema(owner: "Adam" | "AdamW") {
+  return owner === "AdamW" ? adamwOptionsSchema : adamOptionsSchema;
 }
 
 /**
@@ -94,12 +75,10 @@ abstract class AdamBase extends Optimizer {
   private readonly states: (ParamState | null)[];
   private readonly decoupled: boolean;
 
-  protected constructor(owner: "Adam" | "AdamW", params: ParamLike[], options: AdamOptions | undefined) {
-    const o = options ?? {};
-    if (o === null || typeof o !== "object") throw new OptimError(owner, "options", "an object", o);
-    super(owner, params, o.lr ?? 1e-3);
+  protected constructor(owner: "Adam" | "AdamW", params: Parameter[], options: AdamOptions | undefined) {
+    const h = parseWith(owner, "", optionsSchema(owner), options ?? {});
+    super(owner, params, h.lr);
     this.decoupled = owner === "AdamW";
-    const h = checkAdamHyper(owner, o, "", this.decoupled ? 1e-2 : 0);
     this.betas = h.betas;
     this.eps = h.eps;
     this.weightDecay = h.weightDecay;
@@ -116,8 +95,8 @@ abstract class AdamBase extends Optimizer {
     const shrink = 1 - lr * weightDecay;
     const params = this.params;
     for (let k = 0; k < params.length; k++) {
-      const w = params[k].value;
-      const g = params[k].grad;
+      const w = params[k].value.data;
+      const g = params[k].grad.data;
       const n = w.length;
       let st = this.states[k];
       if (st === null) {
@@ -184,26 +163,24 @@ abstract class AdamBase extends Optimizer {
 
   loadStateDict(stateDict: unknown): void {
     const s = this.checkStateHeader(stateDict);
-    const h = checkAdamHyper(this.owner, s as Partial<AdamHyper>, "stateDict.", this.decoupled ? 1e-2 : 0);
+    const schema = optionsSchema(this.owner as "Adam" | "AdamW");
+    const h = parseWith(this.owner, "stateDict", schema, pickFields(schema, s));
     const perParam = s.state as Record<string, unknown>;
     const states = this.params.map((p): ParamState | null => {
       const entry = perParam[p.name] as Partial<Record<keyof AdamParamState, unknown>> | undefined;
       if (entry === undefined) return null;
       const field = `stateDict.state[${JSON.stringify(p.name)}]`;
       if (entry === null || typeof entry !== "object")
-        throw new OptimError(this.owner, field, "an object", entry);
-      const step = requireFiniteNumber(this.owner, `${field}.step`, entry.step);
-      if (!Number.isInteger(step) || step < 0) {
-        throw new OptimError(this.owner, `${field}.step`, "a non-negative integer", step);
-      }
+        throw optimError(this.owner, field, "an object", entry);
+      const step = parseWith(this.owner, `${field}.step`, nonNegativeInt, entry.step);
       return {
         step,
-        expAvg: decodeArray(this.owner, `${field}.expAvg`, entry.expAvg, p.value),
-        expAvgSq: decodeArray(this.owner, `${field}.expAvgSq`, entry.expAvgSq, p.value),
+        expAvg: decodeArray(this.owner, `${field}.expAvg`, entry.expAvg, p.value.data),
+        expAvgSq: decodeArray(this.owner, `${field}.expAvgSq`, entry.expAvgSq, p.value.data),
         maxExpAvgSq:
           entry.maxExpAvgSq === undefined
             ? null
-            : decodeArray(this.owner, `${field}.maxExpAvgSq`, entry.maxExpAvgSq, p.value),
+            : decodeArray(this.owner, `${field}.maxExpAvgSq`, entry.maxExpAvgSq, p.value.data),
       };
     });
     this.restoreHeader(s);
@@ -219,14 +196,26 @@ abstract class AdamBase extends Optimizer {
 
 /** torch.optim.Adam: weightDecay is an L2 term added to the gradient. */
 export class Adam extends AdamBase {
-  constructor(params: ParamLike[], options?: AdamOptions) {
+  constructor(params: Parameter[], options?: AdamOptions) {
     super("Adam", params, options);
   }
 }
 
 /** torch.optim.AdamW: decoupled weight decay p *= 1 - lr*weightDecay before the Adam update (default 1e-2). */
 export class AdamW extends AdamBase {
-  constructor(params: ParamLike[], options?: AdamOptions) {
+  constructor(params: Parameter[], options?: AdamOptions) {
     super("AdamW", params, options);
   }
 }
+
+export const adamEntry: OptimizerEntry<typeof adamConfigSchema> = {
+  kind: "adam",
+  schema: adamConfigSchema,
+  create: ({ kind: _, ...options }, params) => new Adam(params, options),
+};
+
+export const adamwEntry: OptimizerEntry<typeof adamwConfigSchema> = {
+  kind: "adamw",
+  schema: adamwConfigSchema,
+  create: ({ kind: _, ...options }, params) => new AdamW(params, options),
+};

@@ -1,5 +1,10 @@
-import { OptimError, requireFiniteNumber } from "./errors.js";
+import { z } from "zod";
+import { lrSchema, nonNegativeInt, pickFields } from "./bounds.js";
+import { optimError, parseWith } from "./errors.js";
 import { Optimizer } from "./optimizer.js";
+
+const lrList = z.tuple([lrSchema], { error: "expected an array of one lr" });
+const lastEpochSchema = z.number().int("expected an integer >= -1").min(-1, "expected an integer >= -1");
 
 /** What every scheduler offers (LRScheduler subclasses and SequentialLR). */
 export interface Scheduler {
@@ -28,7 +33,8 @@ export interface LRSchedulerState extends SchedulerStateBase {
  * `initialLr` is set to its current lr if no scheduler did so before, `baseLrs = [initialLr]`, and one step is
  * taken to epoch 0. step() then applies the chainable (recursive) form getLr(), exactly as torch does, so lrs
  * match torch's output including its rounding; closedFormLr() is used only when jumping to an epoch (SequentialLR).
- * Subclasses validate their options, then call initialStep() at the end of their constructor.
+ * Subclasses parse their options with their options schema (the same one their config schema is built from and
+ * their state dicts are checked with), then call initialStep() at the end of their constructor.
  */
 export abstract class LRScheduler implements Scheduler {
   readonly optimizer: Optimizer;
@@ -42,7 +48,7 @@ export abstract class LRScheduler implements Scheduler {
   protected constructor(owner: string, optimizer: Optimizer) {
     this.owner = owner;
     if (!(optimizer instanceof Optimizer)) {
-      throw new OptimError(owner, "optimizer", "an SGD, Adam or AdamW instance from @nabla/optim", optimizer);
+      throw optimError(owner, "optimizer", "an Optimizer from @nabla/optim", optimizer);
     }
     this.optimizer = optimizer;
     if (optimizer.initialLr === undefined) optimizer.initialLr = optimizer.lr;
@@ -55,8 +61,15 @@ export abstract class LRScheduler implements Scheduler {
   protected abstract closedFormLr(): number;
   /** The scheduler's own hyperparameters, as stored in stateDict(). */
   protected abstract hyperparameters(): Record<string, unknown>;
-  /** Validates and applies hyperparameters read from a state dict (field names prefixed with `prefix`). */
-  protected abstract restoreHyperparameters(state: Record<string, unknown>, prefix: string): void;
+  /** The options schema: validates constructor options and the hyperparameters of a state dict alike. */
+  protected abstract readonly optionsSchema: z.ZodObject;
+  /** Applies options parsed by `optionsSchema`. */
+  protected abstract setHyperparameters(options: Record<string, unknown>): void;
+
+  /** Parses constructor options (unknown fields are errors) and applies them. */
+  protected applyOptions(options: unknown): void {
+    this.setHyperparameters(parseWith(this.owner, "", this.optionsSchema, options));
+  }
 
   /** torch's _initial_step(): reset the step count and step to epoch 0. Also used by SequentialLR. */
   initialStep(): void {
@@ -73,7 +86,7 @@ export abstract class LRScheduler implements Scheduler {
   /** torch's deprecated step(epoch): jump to `epoch` using the closed form. SequentialLR uses stepToEpoch(0). */
   stepToEpoch(epoch: number): void {
     if (!Number.isInteger(epoch) || epoch < 0)
-      throw new OptimError(this.owner, "epoch", "a non-negative integer", epoch);
+      throw optimError(this.owner, "epoch", "an integer >= 0", epoch);
     this.stepCount += 1;
     this.lastEpoch = epoch;
     this.apply(this.closedFormLr());
@@ -96,15 +109,13 @@ export abstract class LRScheduler implements Scheduler {
 
   loadStateDict(state: unknown): void {
     const s = checkSchedulerStateHeader(this.owner, state);
-    const stepCount = s.stepCount;
-    if (typeof stepCount !== "number" || !Number.isInteger(stepCount) || stepCount < 0) {
-      throw new OptimError(this.owner, "stateDict.stepCount", "a non-negative integer", stepCount);
-    }
-    const baseLrs = requireLrList(this.owner, "stateDict.baseLrs", s.baseLrs);
-    this.restoreHyperparameters(s, "stateDict.");
+    const stepCount = parseWith(this.owner, "stateDict.stepCount", nonNegativeInt, s.stepCount);
+    const baseLrs = parseWith(this.owner, "stateDict.baseLrs", lrList, s.baseLrs);
+    const schema = this.optionsSchema;
+    this.setHyperparameters(parseWith(this.owner, "stateDict", schema, pickFields(schema, s)));
     this.lastEpoch = s.lastEpoch as number;
     this.stepCount = stepCount;
-    this.baseLrs = baseLrs;
+    this.baseLrs = baseLrs.slice();
     this.lastLrValue = (s.lastLr as number[]).slice();
   }
 
@@ -116,22 +127,14 @@ export abstract class LRScheduler implements Scheduler {
   }
 }
 
-function requireLrList(owner: string, field: string, value: unknown): number[] {
-  if (!Array.isArray(value) || value.length !== 1)
-    throw new OptimError(owner, field, "an array of one lr", value);
-  return [requireFiniteNumber(owner, `${field}[0]`, value[0])];
-}
-
 export function checkSchedulerStateHeader(owner: string, state: unknown): Record<string, unknown> {
   if (state === null || typeof state !== "object" || Array.isArray(state)) {
-    throw new OptimError(owner, "stateDict", "an object produced by stateDict()", state);
+    throw optimError(owner, "stateDict", "an object produced by stateDict()", state);
   }
   const s = state as Record<string, unknown>;
-  if (s.type !== owner) throw new OptimError(owner, "stateDict.type", JSON.stringify(owner), s.type);
-  if (typeof s.lastEpoch !== "number" || !Number.isInteger(s.lastEpoch) || s.lastEpoch < -1) {
-    throw new OptimError(owner, "stateDict.lastEpoch", "an integer >= -1", s.lastEpoch);
-  }
-  requireLrList(owner, "stateDict.lastLr", s.lastLr);
+  if (s.type !== owner) throw optimError(owner, "stateDict.type", JSON.stringify(owner), s.type);
+  parseWith(owner, "stateDict.lastEpoch", lastEpochSchema, s.lastEpoch);
+  parseWith(owner, "stateDict.lastLr", lrList, s.lastLr);
   return s;
 }
 

@@ -1,5 +1,7 @@
-import { OptimError, requireNonNegative } from "./errors.js";
-import { checkParams, type ParamLike } from "./params.js";
+import type { Parameter } from "@nabla/ndarray";
+import { lrSchema } from "./bounds.js";
+import { optimError, parseWith } from "./errors.js";
+import { checkParams } from "./params.js";
 
 /** What every optimizer's stateDict() has in common; subclasses add their hyperparameters and per-param state. */
 export interface OptimizerStateBase {
@@ -15,15 +17,16 @@ export interface OptimizerStateBase {
  * take their base lr.
  */
 export abstract class Optimizer {
-  readonly params: readonly ParamLike[];
+  readonly params: readonly Parameter[];
   initialLr: number | undefined = undefined;
   protected readonly owner: string;
   private currentLr: number;
 
-  protected constructor(owner: string, params: ParamLike[], lr: number) {
+  protected constructor(owner: string, params: Parameter[], lr: number) {
     this.owner = owner;
     this.params = checkParams(owner, params);
-    this.currentLr = requireNonNegative(owner, "lr", lr);
+    // the built-ins' options schemas checked it already; a subclass from user code may not have
+    this.currentLr = parseWith(owner, "lr", lrSchema, lr);
   }
 
   get lr(): number {
@@ -31,7 +34,8 @@ export abstract class Optimizer {
   }
 
   set lr(value: number) {
-    this.currentLr = requireNonNegative(this.owner, "lr", value);
+    // schedulers set it every epoch: the same bound as the options' lr
+    this.currentLr = parseWith(this.owner, "lr", lrSchema, value);
   }
 
   /** Applies one update to every parameter from its current `grad`. */
@@ -39,7 +43,7 @@ export abstract class Optimizer {
 
   /** Sets every gradient to 0 in place (torch 1.13's zero_grad() default, set_to_none=False). */
   zeroGrad(): void {
-    for (let k = 0; k < this.params.length; k++) this.params[k].grad.fill(0);
+    for (let k = 0; k < this.params.length; k++) this.params[k].grad.data.fill(0);
   }
 
   /** A JSON-serialisable snapshot: hyperparameters, lr, and per-parameter state keyed by parameter name. */
@@ -50,20 +54,20 @@ export abstract class Optimizer {
 
   protected checkStateHeader(state: unknown): Record<string, unknown> {
     if (state === null || typeof state !== "object" || Array.isArray(state)) {
-      throw new OptimError(this.owner, "stateDict", "an object produced by stateDict()", state);
+      throw optimError(this.owner, "stateDict", "an object produced by stateDict()", state);
     }
     const s = state as Record<string, unknown>;
     if (s.type !== this.owner)
-      throw new OptimError(this.owner, "stateDict.type", JSON.stringify(this.owner), s.type);
-    requireNonNegative(this.owner, "stateDict.lr", s.lr);
-    if (s.initialLr !== null) requireNonNegative(this.owner, "stateDict.initialLr", s.initialLr);
+      throw optimError(this.owner, "stateDict.type", JSON.stringify(this.owner), s.type);
+    parseWith(this.owner, "stateDict.lr", lrSchema, s.lr);
+    if (s.initialLr !== null) parseWith(this.owner, "stateDict.initialLr", lrSchema, s.initialLr);
     const perParam = s.state;
     if (perParam === null || typeof perParam !== "object" || Array.isArray(perParam)) {
-      throw new OptimError(this.owner, "stateDict.state", "an object keyed by parameter name", perParam);
+      throw optimError(this.owner, "stateDict.state", "an object keyed by parameter name", perParam);
     }
     for (const name of Object.keys(perParam)) {
       if (this.paramIndex(name) < 0) {
-        throw new OptimError(
+        throw optimError(
           this.owner,
           `stateDict.state[${JSON.stringify(name)}]`,
           "the name of a parameter",

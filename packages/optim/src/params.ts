@@ -1,54 +1,64 @@
-import { OptimError } from "./errors.js";
+import { isContiguous, type Parameter, type Tensor } from "@nabla/ndarray";
+import { optimError } from "./errors.js";
 
 export type FloatArray = Float32Array | Float64Array;
-
-/**
- * A named parameter and its gradient, both flat typed arrays of the same length. @nabla/nn's Parameter passes
- * `{ name, value: p.value.data, grad: p.grad.data }`. The optimizer keeps these references and updates `value`
- * in place, so the arrays must stay the live storage of the model.
- */
-export interface ParamLike {
-  name: string;
-  value: FloatArray;
-  grad: FloatArray;
-}
 
 function isFloatArray(a: unknown): a is FloatArray {
   return a instanceof Float32Array || a instanceof Float64Array;
 }
 
-/** Validates a parameter list once, at construction; names must be unique because state dicts are keyed by name. */
-export function checkParams(owner: string, params: unknown): ParamLike[] {
-  if (!Array.isArray(params))
-    throw new OptimError(owner, "params", "an array of { name, value, grad }", params);
+/**
+ * A tensor the optimizer may update through its flat `.data`: the view must cover its whole buffer (offset 0,
+ * row-major, no gaps), because the update loops run over `data` and would otherwise touch other tensors' values.
+ */
+function checkTensor(owner: string, field: string, t: unknown): Tensor {
+  if (t === null || typeof t !== "object" || !isFloatArray((t as Tensor).data)) {
+    throw optimError(owner, field, "a tensor over a Float32Array or Float64Array", t);
+  }
+  const tensor = t as Tensor;
+  if (tensor.offset !== 0 || !isContiguous(tensor) || tensor.size !== tensor.data.length) {
+    throw optimError(
+      owner,
+      field,
+      "a contiguous tensor with offset 0 covering its whole buffer (use contiguous(t) on a view)",
+      `offset ${tensor.offset}, ${tensor.size} of ${tensor.data.length} values`,
+    );
+  }
+  return tensor;
+}
+
+/**
+ * Validates a parameter list once, at construction: @nabla/ndarray Parameters whose value and grad tensors have
+ * the same length. Names must be unique because state dicts are keyed by name. The optimizer keeps the
+ * Parameter objects and reads `value.data`/`grad.data` at every step, updating `value` in place.
+ */
+export function checkParams(owner: string, params: unknown): Parameter[] {
+  if (!Array.isArray(params)) throw optimError(owner, "params", "an array of Parameters", params);
   if (params.length === 0)
-    throw new OptimError(owner, "params", "a non-empty array (optimizer got no parameters)", params);
+    throw optimError(owner, "params", "a non-empty array (the optimizer got no parameters)", params);
   const seen = new Set<string>();
-  params.forEach((p: Partial<ParamLike> | null, i) => {
+  params.forEach((p: Partial<Parameter> | null, i) => {
     const where = `params[${i}]`;
     if (p === null || typeof p !== "object")
-      throw new OptimError(owner, where, "an object { name, value, grad }", p);
+      throw optimError(owner, where, "a Parameter { name, value, grad }", p);
     if (typeof p.name !== "string" || p.name === "") {
-      throw new OptimError(owner, `${where}.name`, "a non-empty string", p.name);
+      throw optimError(owner, `${where}.name`, "a non-empty string", p.name);
     }
-    if (seen.has(p.name)) throw new OptimError(owner, `${where}.name`, "unique among the parameters", p.name);
+    if (seen.has(p.name))
+      throw optimError(owner, `${where}.name`, "a name unique among the parameters", p.name);
     seen.add(p.name);
-    if (!isFloatArray(p.value)) {
-      throw new OptimError(owner, `${where}.value (${p.name})`, "a Float32Array or Float64Array", p.value);
-    }
-    if (!isFloatArray(p.grad)) {
-      throw new OptimError(owner, `${where}.grad (${p.name})`, "a Float32Array or Float64Array", p.grad);
-    }
-    if (p.grad.length !== p.value.length) {
-      throw new OptimError(
+    const value = checkTensor(owner, `${where}.value (${p.name})`, p.value);
+    const grad = checkTensor(owner, `${where}.grad (${p.name})`, p.grad);
+    if (grad.size !== value.size) {
+      throw optimError(
         owner,
         `${where}.grad (${p.name})`,
-        `of the same length as value (${p.value.length})`,
-        `length ${p.grad.length}`,
+        `as many values as value (${value.size})`,
+        `${grad.size}`,
       );
     }
   });
-  return params.slice() as ParamLike[];
+  return params.slice() as Parameter[];
 }
 
 /** A buffer of the parameter's own dtype (float32 params get float32 state, as in torch). */
@@ -81,14 +91,14 @@ function decodeNumber(v: unknown): number | undefined {
 
 /** Parses a JSON array into a new buffer of `like`'s dtype and length; throws naming `field` on any mismatch. */
 export function decodeArray(owner: string, field: string, json: unknown, like: FloatArray): FloatArray {
-  if (!Array.isArray(json)) throw new OptimError(owner, field, "an array of numbers", json);
+  if (!Array.isArray(json)) throw optimError(owner, field, "an array of numbers", json);
   if (json.length !== like.length) {
-    throw new OptimError(owner, field, `an array of length ${like.length}`, `length ${json.length}`);
+    throw optimError(owner, field, `an array of length ${like.length}`, `length ${json.length}`);
   }
   const out = zerosLike(like);
   for (let i = 0; i < json.length; i++) {
     const v = decodeNumber(json[i]);
-    if (v === undefined) throw new OptimError(owner, `${field}[${i}]`, "a number", json[i]);
+    if (v === undefined) throw optimError(owner, `${field}[${i}]`, "a number", json[i]);
     out[i] = v;
   }
   return out;

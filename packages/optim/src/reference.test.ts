@@ -1,7 +1,9 @@
 // Property tests: the optimizers against naive implementations of torch's documented algorithms (plain number
 // arrays, bias-corrected moments as written in the docs), and the chainable schedulers against their closed forms.
+import type { Parameter } from "@nabla/ndarray";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { param } from "../test/fixtures.js";
 import {
   Adam,
   AdamW,
@@ -98,18 +100,14 @@ const problem = fc.integer({ min: 1, max: 12 }).chain((n) =>
   }),
 );
 
-function runOptimizer(
-  make: (p: { name: string; value: Float64Array; grad: Float64Array }[]) => Optimizer,
-  init: number[],
-  grads: number[][],
-) {
-  const param = { name: "p", value: Float64Array.from(init), grad: new Float64Array(init.length) };
-  const opt = make([param]);
+function runOptimizer(make: (p: Parameter[]) => Optimizer, init: number[], grads: number[][]) {
+  const p = param("p", Float64Array.from(init));
+  const opt = make([p]);
   for (const g of grads) {
-    param.grad.set(g);
+    p.grad.data.set(g);
     opt.step();
   }
-  return Array.from(param.value);
+  return Array.from(p.value.data);
 }
 
 describe("optimizers vs naive documented algorithms (property)", () => {
@@ -145,7 +143,8 @@ describe("optimizers vs naive documented algorithms (property)", () => {
     fc.assert(
       fc.property(problem, cfg, ({ init, grads }, c) => {
         const Ctor = c.decoupled ? AdamW : Adam;
-        const got = runOptimizer((ps) => new Ctor(ps, c), init, grads);
+        const { decoupled: _, ...options } = c;
+        const got = runOptimizer((ps) => new Ctor(ps, options), init, grads);
         const want = naiveAdam(init, grads, c);
         for (const [i, g] of got.entries()) expect(close(g, want[i], 1e-9)).toBe(true);
       }),
@@ -155,20 +154,20 @@ describe("optimizers vs naive documented algorithms (property)", () => {
 
   it("zeroGrad zeroes every gradient in place", () => {
     const ps = [
-      { name: "a", value: new Float32Array(4), grad: Float32Array.from([1, 2, 3, 4]) },
-      { name: "b", value: new Float64Array(2), grad: Float64Array.from([-1, 5]) },
+      param("a", new Float32Array(4), Float32Array.from([1, 2, 3, 4])),
+      param("b", new Float64Array(2), Float64Array.from([-1, 5])),
     ];
-    const grads = ps.map((p) => p.grad);
+    const grads = ps.map((p) => p.grad.data);
     new Adam(ps).zeroGrad();
-    expect(ps.map((p) => Array.from(p.grad))).toEqual([
+    expect(ps.map((p) => Array.from(p.grad.data))).toEqual([
       [0, 0, 0, 0],
       [0, 0],
     ]);
-    expect(ps.map((p) => p.grad)).toEqual(grads);
+    for (const [k, p] of ps.entries()) expect(p.grad.data).toBe(grads[k]);
   });
 
   it("allocate state once: buffers are reused across steps and absent when not needed", () => {
-    const p = { name: "w", value: new Float64Array(5).fill(1), grad: new Float64Array(5).fill(0.5) };
+    const p = param("w", new Float64Array(5).fill(1), new Float64Array(5).fill(0.5));
     const plain = new SGD([p], { lr: 0.1 });
     plain.step();
     expect(plain.stateDict().state).toEqual({});
@@ -198,8 +197,7 @@ describe("optimizers vs naive documented algorithms (property)", () => {
 });
 
 describe("chainable schedulers vs their closed forms (property)", () => {
-  const makeOpt = (lr: number) =>
-    new SGD([{ name: "w", value: new Float64Array(1), grad: new Float64Array(1) }], { lr });
+  const makeOpt = (lr: number) => new SGD([param("w", new Float64Array(1))], { lr });
   const scheduler = fc.oneof(
     fc.record({
       kind: fc.constant("step" as const),
@@ -235,15 +233,15 @@ describe("chainable schedulers vs their closed forms (property)", () => {
         let closed: (e: number) => number;
         switch (s.kind) {
           case "step":
-            sched = new StepLR(opt, s);
+            sched = new StepLR(opt, { stepSize: s.stepSize, gamma: s.gamma });
             closed = (e) => base * s.gamma ** Math.floor(e / s.stepSize);
             break;
           case "multistep":
-            sched = new MultiStepLR(opt, s);
+            sched = new MultiStepLR(opt, { milestones: s.milestones, gamma: s.gamma });
             closed = (e) => base * s.gamma ** s.milestones.filter((m) => m <= e).length;
             break;
           case "exp":
-            sched = new ExponentialLR(opt, s);
+            sched = new ExponentialLR(opt, { gamma: s.gamma });
             closed = (e) => base * s.gamma ** e;
             break;
           case "cosine": {
@@ -252,12 +250,14 @@ describe("chainable schedulers vs their closed forms (property)", () => {
             closed = (e) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * e) / s.tMax))) / 2;
             break;
           }
-          case "linear":
-            sched = new LinearLR(opt, s);
+          case "linear": {
+            const { kind: _, ...options } = s;
+            sched = new LinearLR(opt, options);
             closed = (e) =>
               base *
               (s.startFactor + ((s.endFactor - s.startFactor) * Math.min(e, s.totalIters)) / s.totalIters);
             break;
+          }
         }
         for (let e = 0; e < 100; e++) {
           if (e > 0) sched.step();

@@ -1,4 +1,5 @@
 // Saving optimizer + scheduler state as JSON mid-run and resuming into fresh objects gives bit-identical results.
+import type { Parameter } from "@nabla/ndarray";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -7,10 +8,11 @@ import {
   makeProblemParams,
   makeScheduler,
   optimizerFixture,
+  param,
   type SchedulerSpec,
   schedulerFixture,
 } from "../test/fixtures.js";
-import { Adam, OptimError, type ParamLike, SGD, StepLR } from "./index.js";
+import { Adam, OptimError, SGD, StepLR } from "./index.js";
 
 const schedules: SchedulerSpec[] = schedulerFixture.cases.map((c) => c.scheduler);
 
@@ -21,7 +23,7 @@ interface RunSpec {
   stepsPerEpoch: number;
 }
 
-function build(spec: RunSpec, params: ParamLike[]) {
+function build(spec: RunSpec, params: Parameter[]) {
   const c = optimizerFixture.cases[spec.caseIndex];
   const optimizer = makeOptimizer(c.optimizer, params, c.options);
   const scheduler = makeScheduler(optimizer, schedules[spec.scheduleIndex]);
@@ -30,7 +32,7 @@ function build(spec: RunSpec, params: ParamLike[]) {
 
 function runEpochs(
   spec: RunSpec,
-  params: ParamLike[],
+  params: Parameter[],
   built: ReturnType<typeof build>,
   epochs: number,
   lrs: number[],
@@ -45,8 +47,8 @@ function runEpochs(
   }
 }
 
-function snapshot(params: ParamLike[]): number[][] {
-  return params.map((p) => Array.from(p.value));
+function snapshot(params: Parameter[]): number[][] {
+  return params.map((p) => Array.from(p.value.data));
 }
 
 describe("resume from a JSON state dict equals the uninterrupted run", () => {
@@ -81,7 +83,7 @@ describe("resume from a JSON state dict equals the uninterrupted run", () => {
           const restored = JSON.parse(saved);
           const secondParams = makeProblemParams("float64");
           secondParams.forEach((p, k) => {
-            p.value.set(restored.params[k]);
+            p.value.data.set(restored.params[k]);
           });
           const second = build(spec, secondParams);
           second.optimizer.loadStateDict(restored.optimizer);
@@ -103,23 +105,19 @@ describe("resume from a JSON state dict equals the uninterrupted run", () => {
 
 describe("state dicts", () => {
   it("are plain JSON and keep NaN/Infinity (which JSON.stringify would turn into null)", () => {
-    const p = {
-      name: "w",
-      value: new Float64Array([1, 2, 3]),
-      grad: new Float64Array([Number.NaN, Infinity, 1]),
-    };
+    const p = param("w", new Float64Array([1, 2, 3]), new Float64Array([Number.NaN, Infinity, 1]));
     const adam = new Adam([p], { amsgrad: true });
     adam.step();
     const state = JSON.parse(JSON.stringify(adam.stateDict()));
     expect(state.state.w.expAvg[0]).toBe("NaN");
     expect(state.state.w.expAvgSq[1]).toBe("Infinity");
-    const other = new Adam([{ ...p, value: new Float64Array(3) }], { amsgrad: true });
+    const other = new Adam([param("w", new Float64Array(3), new Float64Array(3))], { amsgrad: true });
     other.loadStateDict(state);
     expect(other.stateDict()).toEqual(adam.stateDict());
   });
 
   it("keep the parameter dtype: float32 state stays float32", () => {
-    const p = { name: "w", value: new Float32Array([0.1, 0.2]), grad: new Float32Array([0.3, -0.7]) };
+    const p = param("w", new Float32Array([0.1, 0.2]), new Float32Array([0.3, -0.7]));
     const sgd = new SGD([p], { lr: 0.1, momentum: 0.9 });
     sgd.step();
     sgd.step();
@@ -127,23 +125,26 @@ describe("state dicts", () => {
   });
 
   it("reject a state of the wrong optimizer, unknown parameters, wrong lengths, and change nothing then", () => {
-    const p = { name: "w", value: new Float64Array([1, 2]), grad: new Float64Array([1, 1]) };
+    const p = param("w", new Float64Array([1, 2]), new Float64Array([1, 1]));
     const sgd = new SGD([p], { lr: 0.1, momentum: 0.5 });
     sgd.step();
     const good = sgd.stateDict();
     const before = JSON.stringify(good);
     const adam = new Adam([p]);
-    expect(() => adam.loadStateDict(good)).toThrow(/Adam: stateDict.type must be "Adam", got "SGD"/);
+    expect(() => adam.loadStateDict(good)).toThrow(/Adam: stateDict.type: expected "Adam", got "SGD"/);
     expect(() => sgd.loadStateDict({ ...good, state: { v: good.state.w } })).toThrow(
       /stateDict.state\["v"\]/,
     );
     expect(() => sgd.loadStateDict({ ...good, state: { w: { momentumBuffer: [1] } } })).toThrow(
-      /stateDict.state\["w"\].momentumBuffer must be an array of length 2, got "length 1"/,
+      /stateDict.state\["w"\].momentumBuffer: expected an array of length 2, got "length 1"/,
     );
-    expect(() => sgd.loadStateDict({ ...good, lr: 0.5, momentum: 2 })).toThrow(OptimError);
+    expect(() => sgd.loadStateDict({ ...good, lr: 0.5, momentum: -1 })).toThrow(
+      /^SGD: stateDict.momentum: expected a number >= 0, got -1$/,
+    );
+    expect(() => sgd.loadStateDict({ ...good, lr: 0.5, momentum: -1 })).toThrow(OptimError);
     expect(JSON.stringify(sgd.stateDict())).toBe(before);
     expect(() => new StepLR(sgd, { stepSize: 2 }).loadStateDict({ type: "StepLR", lastEpoch: 3 })).toThrow(
-      /StepLR: stateDict.lastLr must be an array of one lr/,
+      /StepLR: stateDict.lastLr: expected an array of one lr, got nothing/,
     );
   });
 });

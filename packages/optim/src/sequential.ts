@@ -1,4 +1,6 @@
-import { OptimError } from "./errors.js";
+import { z } from "zod";
+import { isStrictlyIncreasing, positiveInt } from "./bounds.js";
+import { describe, optimError, parseWith } from "./errors.js";
 import {
   bisectRight,
   checkSchedulerStateHeader,
@@ -7,6 +9,43 @@ import {
   type SchedulerStateBase,
 } from "./lr-scheduler.js";
 import type { Optimizer } from "./optimizer.js";
+import {
+  createScheduler,
+  type LRSchedulerConfig,
+  type LRSchedulerConfigInput,
+  lrSchedulerConfigSchema,
+  type SchedulerEntry,
+} from "./registry.js";
+
+/** Epochs at which to switch to the next scheduler (torch checks only their count). */
+const milestonesSchema = z
+  .array(positiveInt)
+  .refine(isStrictlyIncreasing, "expected strictly increasing epochs");
+
+function countRule(o: { milestones: number[]; schedulers: unknown[] }, ctx: z.RefinementCtx): void {
+  const want = o.schedulers.length - 1;
+  if (o.milestones.length !== want) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["milestones"],
+      message: `expected ${want} epoch${want === 1 ? "" : "s"} (one fewer than schedulers), got ${describe(o.milestones)}`,
+    });
+  }
+}
+
+/**
+ * `{ kind: "sequential", schedulers: [config, ...], milestones }`; the children are configs of any registered
+ * kind but "sequential" (SequentialLR cannot be nested), created in order on the same optimizer.
+ */
+export const sequentialConfigSchema = z
+  .strictObject({
+    kind: z.literal("sequential"),
+    schedulers: z
+      .array(z.lazy((): z.ZodType<LRSchedulerConfig, LRSchedulerConfigInput> => lrSchedulerConfigSchema()))
+      .min(1, "expected at least one scheduler"),
+    milestones: milestonesSchema,
+  })
+  .superRefine(countRule);
 
 export interface SequentialLROptions {
   /** Schedulers built on the same optimizer, in order (SequentialLR cannot be nested). */
@@ -36,23 +75,10 @@ export class SequentialLR implements Scheduler {
 
   constructor(optimizer: Optimizer, options: SequentialLROptions) {
     const owner = "SequentialLR";
-    if (options === null || typeof options !== "object")
-      throw new OptimError(owner, "options", "an object", options);
-    const { schedulers, milestones } = options;
-    if (!Array.isArray(schedulers) || schedulers.length === 0) {
-      throw new OptimError(owner, "schedulers", "a non-empty array of schedulers", schedulers);
-    }
+    const { schedulers, milestones } = parseWith(owner, "", optionsSchema, options);
     schedulers.forEach((s, i) => {
-      if (!(s instanceof LRScheduler)) {
-        throw new OptimError(
-          owner,
-          `schedulers[${i}]`,
-          "a StepLR/MultiStepLR/ExponentialLR/CosineAnnealingLR/LinearLR",
-          s,
-        );
-      }
       if (s.optimizer !== optimizer) {
-        throw new OptimError(
+        throw optimError(
           owner,
           `schedulers[${i}].optimizer`,
           "the optimizer passed to SequentialLR",
@@ -60,9 +86,8 @@ export class SequentialLR implements Scheduler {
         );
       }
     });
-    this.milestones = checkMilestones(owner, "milestones", milestones, schedulers.length);
-    if (optimizer.initialLr === undefined)
-      throw new OptimError(owner, "optimizer.initialLr", "set", undefined);
+    this.milestones = milestones.slice();
+    if (optimizer.initialLr === undefined) throw optimError(owner, "optimizer.initialLr", "set", undefined);
     this.optimizer = optimizer;
     this.schedulers = schedulers.slice();
     this.lastEpoch = 0;
@@ -98,10 +123,13 @@ export class SequentialLR implements Scheduler {
   loadStateDict(state: unknown): void {
     const owner = "SequentialLR";
     const s = checkSchedulerStateHeader(owner, state);
-    const milestones = checkMilestones(owner, "stateDict.milestones", s.milestones, this.schedulers.length);
+    const milestones = parseWith(owner, "stateDict.milestones", milestonesSchema, s.milestones);
+    if (milestones.length !== this.schedulers.length - 1) {
+      throw optimError(owner, "stateDict.milestones", `${this.schedulers.length - 1} epochs`, milestones);
+    }
     const children = s.schedulers;
     if (!Array.isArray(children) || children.length !== this.schedulers.length) {
-      throw new OptimError(
+      throw optimError(
         owner,
         "stateDict.schedulers",
         `an array of ${this.schedulers.length} states`,
@@ -126,26 +154,29 @@ export class SequentialLR implements Scheduler {
   }
 }
 
-function checkMilestones(
-  owner: string,
-  field: string,
-  milestones: unknown,
-  schedulerCount: number,
-): number[] {
-  if (!Array.isArray(milestones) || milestones.length !== schedulerCount - 1) {
-    throw new OptimError(
-      owner,
-      field,
-      `an array of ${schedulerCount - 1} epochs (one fewer than schedulers)`,
-      milestones,
-    );
-  }
-  milestones.forEach((m, i) => {
-    if (typeof m !== "number" || !Number.isInteger(m) || m <= 0) {
-      throw new OptimError(owner, `${field}[${i}]`, "a positive integer epoch", m);
-    }
-    if (i > 0 && m <= milestones[i - 1])
-      throw new OptimError(owner, field, "strictly increasing", milestones);
-  });
-  return milestones.slice();
-}
+/** The class's options: live LRScheduler instances instead of configs, the same milestone rules. */
+const optionsSchema = z
+  .strictObject({
+    schedulers: z
+      .array(
+        z.custom<LRScheduler>(
+          (s) => s instanceof LRScheduler,
+          "expected a StepLR/MultiStepLR/ExponentialLR/CosineAnnealingLR/LinearLR (or another LRScheduler)",
+        ),
+      )
+      .min(1, "expected at least one scheduler"),
+    milestones: milestonesSchema,
+  })
+  .superRefine(countRule);
+
+export const sequentialEntry: SchedulerEntry<typeof sequentialConfigSchema> = {
+  kind: "sequential",
+  schema: sequentialConfigSchema,
+  create: (config, optimizer) => {
+    const children = config.schedulers.map((c) => createScheduler(c, optimizer));
+    return new SequentialLR(optimizer, {
+      schedulers: children as LRScheduler[],
+      milestones: config.milestones,
+    });
+  },
+};

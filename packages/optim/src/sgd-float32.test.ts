@@ -2,6 +2,7 @@
 // the same bits as the documented per-element update w = fround(w + (-lr) * g) computed in double.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { param } from "../test/fixtures.js";
 import { SGD } from "./sgd.js";
 
 function referenceStep(w: Float32Array, g: Float32Array, lr: number): Float32Array {
@@ -34,13 +35,7 @@ describe("plain float32 SGD (the axpy path)", () => {
           const g = randomArray(length, seed + 1, 1e3);
           const other = randomArray(33, seed + 2, 1);
           const expected = referenceStep(w, g, lr);
-          const optimizer = new SGD(
-            [
-              { name: "w", value: w, grad: g },
-              { name: "b", value: other, grad: other.slice() },
-            ],
-            { lr },
-          );
+          const optimizer = new SGD([param("w", w, g), param("b", other, other.slice())], { lr });
           optimizer.step();
           expect(Buffer.from(w.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
           expect(w).not.toEqual(randomArray(length, seed, 4)); // the step did move the parameters
@@ -56,7 +51,7 @@ describe("plain float32 SGD (the axpy path)", () => {
     const w = storage.subarray(3, 10_003);
     const g = randomArray(10_000, 6, 2);
     const expected = referenceStep(w, g, 0.1);
-    new SGD([{ name: "w", value: w, grad: g }], { lr: 0.1 }).step();
+    new SGD([param("w", w, g)], { lr: 0.1 }).step();
     expect(Array.from(w)).toEqual(Array.from(expected));
     expect(Array.from(storage.subarray(0, 3))).toEqual(Array.from(before.subarray(0, 3)));
     expect(Array.from(storage.subarray(10_003))).toEqual(Array.from(before.subarray(10_003)));
@@ -66,7 +61,7 @@ describe("plain float32 SGD (the axpy path)", () => {
     const w = new Float32Array(5000).fill(1);
     w[4321] = Number.POSITIVE_INFINITY;
     const g = new Float32Array(5000).fill(0.5);
-    new SGD([{ name: "w", value: w, grad: g }], { lr: 0.1 }).step();
+    new SGD([param("w", w, g)], { lr: 0.1 }).step();
     expect(w[4321]).toBe(Number.POSITIVE_INFINITY);
     expect(w[0]).toBe(Math.fround(1 - 0.1 * 0.5));
   });
@@ -76,7 +71,7 @@ describe("plain float32 SGD (the axpy path)", () => {
     const g = randomArray(5000, 10, 2);
     const expected = new Float32Array(w.length);
     for (let i = 0; i < w.length; i++) expected[i] = Math.fround(w[i] + -0.1 * (g[i] + 0.01 * w[i]));
-    new SGD([{ name: "w", value: w, grad: g }], { lr: 0.1, weightDecay: 0.01 }).step();
+    new SGD([param("w", w, g)], { lr: 0.1, weightDecay: 0.01 }).step();
     expect(Array.from(w)).toEqual(Array.from(expected));
   });
 });

@@ -1,23 +1,42 @@
-import { axpy } from "@nabla/ndarray";
-import {
-  OptimError,
-  requireBoolean,
-  requireInClosed,
-  requireInHalfOpen,
-  requireNonNegative,
-} from "./errors.js";
+import { axpy, type Parameter } from "@nabla/ndarray";
+import { z } from "zod";
+import { lrSchema, nonNegative, pickFields, unitClosed } from "./bounds.js";
+import { optimError, parseWith } from "./errors.js";
 import { Optimizer, type OptimizerStateBase } from "./optimizer.js";
-import { decodeArray, encodeArray, type FloatArray, type JsonNumber, type ParamLike } from "./params.js";
+import { decodeArray, encodeArray, type FloatArray, type JsonNumber } from "./params.js";
+import type { OptimizerEntry } from "./registry.js";
 
-export interface SGDOptions {
-  lr: number;
-  /** In [0, 1) (torch itself accepts any momentum >= 0; this package rejects >= 1, which never converges). */
-  momentum?: number;
-  /** In [0, 1] (torch does not check it). */
-  dampening?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
+const sgdShape = {
+  /** Required, as in torch (SGD has no default learning rate). */
+  lr: lrSchema,
+  momentum: nonNegative.default(0),
+  /** torch does not check it; outside [0, 1] the gradient's weight 1 - dampening would flip sign or exceed 1. */
+  dampening: unitClosed.default(0),
+  nesterov: z.boolean().default(false),
+  weightDecay: nonNegative.default(0),
+};
+
+function nesterovRule(
+  o: { momentum: number; dampening: number; nesterov: boolean },
+  ctx: z.RefinementCtx,
+): void {
+  if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["nesterov"],
+      message: `expected momentum > 0 and dampening 0 for Nesterov momentum, got momentum ${o.momentum} and dampening ${o.dampening}`,
+    });
+  }
 }
+
+/** new SGD(params, options): the config's fields without `kind`. */
+export const sgdOptionsSchema = z.strictObject(sgdShape).superRefine(nesterovRule);
+/** `{ kind: "sgd", lr, momentum?, dampening?, nesterov?, weightDecay? }`, with the same bounds as the class. */
+export const sgdConfigSchema = z
+  .strictObject({ kind: z.literal("sgd"), ...sgdShape })
+  .superRefine(nesterovRule);
+
+export type SGDOptions = z.input<typeof sgdOptionsSchema>;
 
 export interface SGDStateDict extends OptimizerStateBase {
   type: "SGD";
@@ -26,29 +45,6 @@ export interface SGDStateDict extends OptimizerStateBase {
   nesterov: boolean;
   weightDecay: number;
   state: Record<string, { momentumBuffer: JsonNumber[] }>;
-}
-
-interface SGDHyper {
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  weightDecay: number;
-}
-
-function checkSGDHyper(owner: string, o: Partial<SGDHyper>, prefix: string): SGDHyper {
-  const momentum = requireInHalfOpen(owner, `${prefix}momentum`, o.momentum ?? 0, 0, 1);
-  const dampening = requireInClosed(owner, `${prefix}dampening`, o.dampening ?? 0, 0, 1);
-  const nesterov = requireBoolean(owner, `${prefix}nesterov`, o.nesterov ?? false);
-  const weightDecay = requireNonNegative(owner, `${prefix}weightDecay`, o.weightDecay ?? 0);
-  if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new OptimError(
-      owner,
-      `${prefix}nesterov`,
-      "used with momentum > 0 and dampening = 0 (Nesterov momentum requires a momentum and zero dampening)",
-      `momentum=${momentum}, dampening=${dampening}`,
-    );
-  }
-  return { momentum, dampening, nesterov, weightDecay };
 }
 
 /**
@@ -66,11 +62,9 @@ export class SGD extends Optimizer {
   weightDecay: number;
   private readonly buffers: (FloatArray | null)[];
 
-  constructor(params: ParamLike[], options: SGDOptions) {
-    if (options === null || typeof options !== "object")
-      throw new OptimError("SGD", "options", "an object", options);
-    super("SGD", params, options.lr);
-    const h = checkSGDHyper("SGD", options, "");
+  constructor(params: Parameter[], options: SGDOptions) {
+    const h = parseWith("SGD", "", sgdOptionsSchema, options);
+    super("SGD", params, h.lr);
     this.momentum = h.momentum;
     this.dampening = h.dampening;
     this.nesterov = h.nesterov;
@@ -83,8 +77,8 @@ export class SGD extends Optimizer {
     const { momentum, dampening, nesterov, weightDecay } = this;
     const params = this.params;
     for (let k = 0; k < params.length; k++) {
-      const w = params[k].value;
-      const g = params[k].grad;
+      const w = params[k].value.data;
+      const g = params[k].grad.data;
       const n = w.length;
       if (momentum === 0) {
         if (weightDecay === 0 && w instanceof Float32Array && g instanceof Float32Array) {
@@ -146,20 +140,28 @@ export class SGD extends Optimizer {
 
   loadStateDict(stateDict: unknown): void {
     const s = this.checkStateHeader(stateDict);
-    const h = checkSGDHyper(this.owner, s as Partial<SGDHyper>, "stateDict.");
+    const h = parseWith(this.owner, "stateDict", sgdOptionsSchema, pickFields(sgdOptionsSchema, s));
     const perParam = s.state as Record<string, unknown>;
     const buffers = this.params.map((p) => {
       const entry = perParam[p.name] as { momentumBuffer?: unknown } | undefined;
       if (entry === undefined) return null;
       const field = `stateDict.state[${JSON.stringify(p.name)}].momentumBuffer`;
-      if (entry === null || typeof entry !== "object")
-        throw new OptimError(this.owner, field, "present", entry);
-      return decodeArray(this.owner, field, entry.momentumBuffer, p.value);
+      if (entry === null || typeof entry !== "object") throw optimError(this.owner, field, "present", entry);
+      return decodeArray(this.owner, field, entry.momentumBuffer, p.value.data);
     });
     this.restoreHeader(s);
-    Object.assign(this, h);
+    this.momentum = h.momentum;
+    this.dampening = h.dampening;
+    this.nesterov = h.nesterov;
+    this.weightDecay = h.weightDecay;
     buffers.forEach((b, k) => {
       this.buffers[k] = b;
     });
   }
 }
+
+export const sgdEntry: OptimizerEntry<typeof sgdConfigSchema> = {
+  kind: "sgd",
+  schema: sgdConfigSchema,
+  create: ({ kind: _, ...options }, params) => new SGD(params, options),
+};

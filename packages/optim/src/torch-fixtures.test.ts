@@ -6,6 +6,7 @@ import {
   makeProblemParams,
   makeScheduler,
   optimizerFixture,
+  param,
   relativeError,
   schedulerFixture,
 } from "../test/fixtures.js";
@@ -45,17 +46,18 @@ describe("optimizer trajectories match torch.optim (float64)", () => {
         scheduler?.step();
         for (const p of params) {
           const want = expected[p.name];
-          expect(p.value.length).toBe(want.length);
+          const value = p.value.data;
+          expect(value.length).toBe(want.length);
           for (let i = 0; i < want.length; i++) {
-            const err = relativeError(p.value[i], want[i]);
+            const err = relativeError(value[i], want[i]);
             worst = Math.max(worst, err);
             if (err > TOLERANCE) {
               throw new Error(
-                `${c.name} step ${step + 1} ${p.name}[${i}]: got ${p.value[i]}, torch ${want[i]}`,
+                `${c.name} step ${step + 1} ${p.name}[${i}]: got ${value[i]}, torch ${want[i]}`,
               );
             }
             if (torchGrads)
-              expect(relativeError(p.grad[i], torchGrads[p.name][i])).toBeLessThanOrEqual(TOLERANCE);
+              expect(relativeError(p.grad.data[i], torchGrads[p.name][i])).toBeLessThanOrEqual(TOLERANCE);
           }
         }
       });
@@ -86,7 +88,7 @@ describe("scheduler lrs match torch.optim.lr_scheduler", () => {
 
   for (const c of schedulerFixture.cases) {
     it(`${c.name}: ${c.lrs.length} epochs`, () => {
-      const params = [{ name: "w", value: new Float64Array(1), grad: new Float64Array(1) }];
+      const params = [param("w", new Float64Array(1))];
       const optimizer = makeOptimizer("SGD", params, { lr: c.baseLr, momentum: 0.9 });
       const scheduler = makeScheduler(optimizer, c.scheduler);
       c.lrs.forEach((want, epoch) => {

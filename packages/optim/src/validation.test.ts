@@ -1,5 +1,7 @@
 // Invalid arguments throw OptimError with a one-line message naming the argument, as torch raises ValueError.
+import { fromTypedArray, type Parameter } from "@nabla/ndarray";
 import { describe, expect, it } from "vitest";
+import { param } from "../test/fixtures.js";
 import {
   Adam,
   AdamW,
@@ -13,9 +15,9 @@ import {
   StepLR,
 } from "./index.js";
 
-const params = () => [{ name: "w", value: new Float64Array(3), grad: new Float64Array(3) }];
+const params = () => [param("w", new Float64Array(3))];
 
-function expectOptimError(fn: () => unknown, argument: string, messagePart: RegExp): void {
+export function expectOptimError(fn: () => unknown, argument: string, messagePart: RegExp): void {
   let caught: unknown;
   try {
     fn();
@@ -31,13 +33,14 @@ function expectOptimError(fn: () => unknown, argument: string, messagePart: RegE
 }
 
 describe("optimizer argument validation", () => {
-  it("rejects a negative or non-finite lr", () => {
+  it("rejects a negative or non-finite lr, in the options and when set", () => {
     expectOptimError(
       () => new SGD(params(), { lr: -0.1 }),
       "lr",
-      /^SGD: lr must be a finite number >= 0, got -0.1$/,
+      /^SGD: lr: expected a number >= 0, got -0.1$/,
     );
-    expectOptimError(() => new SGD(params(), { lr: Number.NaN }), "lr", /got NaN/);
+    expectOptimError(() => new SGD(params(), { lr: Number.NaN }), "lr", /expected a finite number, got NaN/);
+    expectOptimError(() => new SGD(params(), {} as never), "lr", /^SGD: lr: expected a number, got nothing$/);
     expectOptimError(() => new Adam(params(), { lr: -1 }), "lr", /^Adam: lr/);
     expectOptimError(() => new AdamW(params(), { lr: Number.POSITIVE_INFINITY }), "lr", /^AdamW: lr/);
     const opt = new SGD(params(), { lr: 0.1 });
@@ -46,89 +49,156 @@ describe("optimizer argument validation", () => {
         opt.lr = -1;
       },
       "lr",
-      /got -1/,
+      /^SGD: lr: expected a number >= 0, got -1$/,
     );
     expect(opt.lr).toBe(0.1);
+    expect(() => new SGD(params(), { lr: 0 })).not.toThrow();
   });
 
-  it("rejects momentum outside [0, 1)", () => {
+  it("rejects a negative momentum and accepts any momentum >= 0, as torch", () => {
     expectOptimError(
       () => new SGD(params(), { lr: 0.1, momentum: -0.5 }),
       "momentum",
-      /in \[0, 1\), got -0.5/,
+      /^SGD: momentum: expected a number >= 0, got -0.5$/,
     );
-    expectOptimError(() => new SGD(params(), { lr: 0.1, momentum: 1 }), "momentum", /in \[0, 1\), got 1$/);
     expect(() => new SGD(params(), { lr: 0.1, momentum: 0.99 })).not.toThrow();
+    expect(() => new SGD(params(), { lr: 0.1, momentum: 1.5 })).not.toThrow();
   });
 
   it("rejects nesterov without momentum or with dampening", () => {
-    expectOptimError(() => new SGD(params(), { lr: 0.1, nesterov: true }), "nesterov", /requires a momentum/);
+    expectOptimError(
+      () => new SGD(params(), { lr: 0.1, nesterov: true }),
+      "nesterov",
+      /expected momentum > 0 and dampening 0 for Nesterov momentum, got momentum 0 and dampening 0$/,
+    );
     expectOptimError(
       () => new SGD(params(), { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }),
       "nesterov",
-      /zero dampening/,
+      /dampening 0\.1$/,
     );
   });
 
-  it("rejects bad dampening and weight decay", () => {
+  it("rejects bad dampening, weight decay and unknown fields", () => {
     expectOptimError(
       () => new SGD(params(), { lr: 0.1, momentum: 0.9, dampening: 1.5 }),
       "dampening",
-      /\[0, 1\]/,
+      /expected a number in \[0, 1\], got 1.5/,
     );
     expectOptimError(() => new SGD(params(), { lr: 0.1, weightDecay: -1e-4 }), "weightDecay", />= 0/);
     expectOptimError(() => new AdamW(params(), { weightDecay: -1 }), "weightDecay", />= 0/);
+    expectOptimError(
+      () => new SGD(params(), { lr: 0.1, weight_decay: 1 } as never),
+      "weight_decay",
+      /^SGD: weight_decay: unknown field/,
+    );
+    expectOptimError(
+      () => new SGD(params(), 3 as never),
+      "options",
+      /^SGD: options: expected an object, got 3$/,
+    );
   });
 
   it("rejects bad betas and eps < 0", () => {
-    expectOptimError(() => new Adam(params(), { betas: [1, 0.999] }), "betas[0]", /in \[0, 1\), got 1/);
+    expectOptimError(
+      () => new Adam(params(), { betas: [1, 0.999] }),
+      "betas[0]",
+      /expected a number in \[0, 1\), got 1$/,
+    );
     expectOptimError(() => new Adam(params(), { betas: [0.9, -0.1] }), "betas[1]", /got -0.1/);
-    expectOptimError(() => new Adam(params(), { betas: [0.9] as never }), "betas", /pair/);
+    expectOptimError(() => new Adam(params(), { betas: [0.9] as never }), "betas", /expected a pair/);
     expectOptimError(() => new AdamW(params(), { eps: -1e-8 }), "eps", />= 0/);
+    expect(() => new Adam(params(), { eps: 0 })).not.toThrow();
   });
+});
+
+describe("parameter validation", () => {
+  const t = (a: Float64Array | Float32Array) => fromTypedArray(a, [a.length]);
 
   it("rejects malformed parameter lists", () => {
     expectOptimError(() => new SGD([], { lr: 0.1 }), "params", /non-empty/);
     const a = params()[0];
     expectOptimError(() => new SGD([a, { ...a }], { lr: 0.1 }), "params[1].name", /unique/);
     expectOptimError(
-      () => new SGD([{ name: "b", value: new Float64Array(3), grad: new Float64Array(2) }], { lr: 0.1 }),
+      () =>
+        new SGD([{ name: "b", value: t(new Float64Array(3)), grad: t(new Float64Array(2)) }], { lr: 0.1 }),
       "params[0].grad (b)",
-      /same length as value \(3\), got "length 2"/,
+      /expected as many values as value \(3\), got "2"/,
     );
+  });
+
+  it("rejects typed arrays (the old adapter) and non-float tensors", () => {
+    const bare = { name: "c", value: new Float64Array(2), grad: new Float64Array(2) } as unknown as Parameter;
     expectOptimError(
-      () => new SGD([{ name: "c", value: [1, 2] as never, grad: new Float64Array(2) }], { lr: 0.1 }),
+      () => new SGD([bare], { lr: 0.1 }),
       "params[0].value (c)",
-      /Float32Array or Float64Array/,
+      /^SGD: params\[0\]\.value \(c\): expected a tensor over a Float32Array or Float64Array, got a Float64Array$/,
     );
+    const ints = { name: "d", value: { data: new Int32Array(2) }, grad: t(new Float64Array(2)) };
+    expectOptimError(() => new SGD([ints as never], { lr: 0.1 }), "params[0].value (d)", /got an object/);
+  });
+
+  it("rejects views that do not cover their buffer: an offset, a transpose, a prefix", () => {
+    const storage = new Float64Array(6);
+    const grad = t(new Float64Array(6));
+    const offset = { name: "e", value: fromTypedArray(storage, [6]).lo(1), grad: t(new Float64Array(5)) };
+    expectOptimError(
+      () => new SGD([offset], { lr: 0.1 }),
+      "params[0].value (e)",
+      /offset 0 covering its whole buffer .*, got "offset 1, 5 of 6 values"$/,
+    );
+    const transposed = { name: "f", value: fromTypedArray(storage, [2, 3]).transpose(1, 0), grad };
+    expectOptimError(() => new SGD([transposed], { lr: 0.1 }), "params[0].value (f)", /contiguous/);
+    const prefix = { name: "g", value: fromTypedArray(storage, [6]).hi(4), grad: t(new Float64Array(4)) };
+    expectOptimError(() => new SGD([prefix], { lr: 0.1 }), "params[0].value (g)", /4 of 6 values/);
+  });
+
+  it("updates a 2-D parameter in place through its tensor", () => {
+    const value = fromTypedArray(Float64Array.from([1, 2, 3, 4]), [2, 2]);
+    const grad = fromTypedArray(Float64Array.from([1, 1, 1, 1]), [2, 2]);
+    const data = value.data;
+    new SGD([{ name: "w", value, grad }], { lr: 0.5 }).step();
+    expect(value.data).toBe(data);
+    expect(Array.from(value.data)).toEqual([0.5, 1.5, 2.5, 3.5]);
+    expect(value.get(1, 0)).toBe(2.5);
   });
 });
 
 describe("scheduler argument validation", () => {
   const opt = () => new SGD(params(), { lr: 0.1 });
 
-  it("rejects unsorted milestones", () => {
+  it("rejects unsorted milestones and accepts repeated ones (torch decays once per occurrence)", () => {
     expectOptimError(
       () => new MultiStepLR(opt(), { milestones: [30, 10], gamma: 0.1 }),
       "milestones",
-      /sorted in increasing order, got \[30,10\]/,
+      /^MultiStepLR: milestones: expected epochs in non-decreasing order, got \[30,10\]$/,
     );
     expectOptimError(() => new MultiStepLR(opt(), { milestones: [1.5] }), "milestones[0]", /integer/);
+    expect(() => new MultiStepLR(opt(), { milestones: [0, 10, 10] })).not.toThrow();
   });
 
   it("rejects T_max <= 0 and negative eta_min", () => {
-    expectOptimError(() => new CosineAnnealingLR(opt(), { tMax: 0 }), "tMax", /positive integer, got 0/);
+    expectOptimError(
+      () => new CosineAnnealingLR(opt(), { tMax: 0 }),
+      "tMax",
+      /expected an integer >= 1, got 0/,
+    );
     expectOptimError(() => new CosineAnnealingLR(opt(), { tMax: -5 }), "tMax", /got -5/);
     expectOptimError(() => new CosineAnnealingLR(opt(), { tMax: 10, etaMin: -1 }), "etaMin", />= 0/);
   });
 
   it("rejects bad step sizes, gammas and LinearLR factors", () => {
-    expectOptimError(() => new StepLR(opt(), { stepSize: 0 }), "stepSize", /positive integer/);
+    expectOptimError(() => new StepLR(opt(), { stepSize: 0 }), "stepSize", /integer >= 1/);
+    expectOptimError(() => new StepLR(opt(), { stepSize: 2, gamma: -0.1 }), "gamma", />= 0, got -0.1/);
     expectOptimError(() => new ExponentialLR(opt(), { gamma: Number.NaN }), "gamma", /finite/);
     expectOptimError(() => new LinearLR(opt(), { startFactor: 0 }), "startFactor", /\(0, 1\]/);
     expectOptimError(() => new LinearLR(opt(), { endFactor: 1.5 }), "endFactor", /\[0, 1\]/);
-    expectOptimError(() => new LinearLR(opt(), { totalIters: 0 }), "totalIters", /positive integer/);
-    expectOptimError(() => new StepLR({} as never, { stepSize: 1 }), "optimizer", /SGD, Adam or AdamW/);
+    expectOptimError(() => new LinearLR(opt(), { totalIters: 0 }), "totalIters", /integer >= 1/);
+    expectOptimError(() => new StepLR({} as never, { stepSize: 1 }), "optimizer", /an Optimizer/);
+    expectOptimError(
+      () => new StepLR(opt(), { stepSize: 1, kind: "step" } as never),
+      "kind",
+      /unknown field/,
+    );
   });
 
   it("rejects inconsistent SequentialLR arguments", () => {
@@ -138,7 +208,7 @@ describe("scheduler argument validation", () => {
     expectOptimError(
       () => new SequentialLR(o, { schedulers: [warm, decay], milestones: [] }),
       "milestones",
-      /one fewer than schedulers/,
+      /expected 1 epoch \(one fewer than schedulers\), got \[\]/,
     );
     expectOptimError(
       () => new SequentialLR(opt(), { schedulers: [warm, decay], milestones: [5] }),
@@ -150,6 +220,11 @@ describe("scheduler argument validation", () => {
       () => new SequentialLR(o, { schedulers: [warm, decay, third], milestones: [5, 5] }),
       "milestones",
       /strictly increasing/,
+    );
+    expectOptimError(
+      () => new SequentialLR(o, { schedulers: [warm, {} as never], milestones: [5] }),
+      "schedulers[1]",
+      /expected a StepLR/,
     );
   });
 });

@@ -1,23 +1,8 @@
 // Loads the committed PyTorch fixtures (written by fixtures/make-fixtures.py) and builds optimizers/schedulers
 // from their JSON specs. Shared by the fixture, float32 and resume tests.
 import { readFileSync } from "node:fs";
-import {
-  Adam,
-  type AdamOptions,
-  AdamW,
-  CosineAnnealingLR,
-  ExponentialLR,
-  LinearLR,
-  type LRScheduler,
-  MultiStepLR,
-  type Optimizer,
-  type ParamLike,
-  type Scheduler,
-  SequentialLR,
-  SGD,
-  type SGDOptions,
-  StepLR,
-} from "../src/index.js";
+import { type FloatArray, fromTypedArray, type Parameter } from "@nabla/ndarray";
+import { createOptimizer, createScheduler, type Optimizer, type Scheduler } from "../src/index.js";
 
 export interface ProblemParam {
   name: string;
@@ -63,61 +48,66 @@ function loadJson<T>(file: string): T {
 export const optimizerFixture = loadJson<OptimizerFixture>("optimizers.json");
 export const schedulerFixture = loadJson<SchedulerFixture>("schedulers.json");
 
-/** The fixture problem as ParamLike arrays of the given dtype, initialised from the fixture. */
-export function makeProblemParams(dtype: "float32" | "float64"): ParamLike[] {
+/** A 1-D Parameter over `value` with a zero gradient of the same dtype (or over `grad` when given). */
+export function param(name: string, value: FloatArray, grad?: FloatArray): Parameter {
+  const g =
+    grad ?? (value instanceof Float32Array ? new Float32Array(value.length) : new Float64Array(value.length));
+  return { name, value: fromTypedArray(value, [value.length]), grad: fromTypedArray(g, [g.length]) };
+}
+
+/** The fixture problem as Parameters of the given dtype, initialised from the fixture. */
+export function makeProblemParams(dtype: "float32" | "float64"): Parameter[] {
   const Ctor = dtype === "float32" ? Float32Array : Float64Array;
-  return optimizerFixture.problem.params.map((p) => ({
-    name: p.name,
-    value: Ctor.from(p.init),
-    grad: new Ctor(p.init.length),
-  }));
+  return optimizerFixture.problem.params.map((p) => param(p.name, Ctor.from(p.init)));
 }
 
 /** g_i = c_i (p_i - t_i) + A sin(w p_i), in the same operation order as the Python script. */
-export function computeProblemGrads(params: ParamLike[]): void {
+export function computeProblemGrads(params: Parameter[]): void {
   const { sinAmplitude: A, sinFrequency: w } = optimizerFixture.problem;
   params.forEach((p, k) => {
     const spec = optimizerFixture.problem.params[k];
-    for (let i = 0; i < p.value.length; i++) {
-      const x = p.value[i];
-      p.grad[i] = spec.curvature[i] * (x - spec.target[i]) + A * Math.sin(w * x);
+    const value = p.value.data;
+    const grad = p.grad.data;
+    for (let i = 0; i < value.length; i++) {
+      const x = value[i];
+      grad[i] = spec.curvature[i] * (x - spec.target[i]) + A * Math.sin(w * x);
     }
   });
 }
 
+/** The fixtures name torch's classes; the configs name kinds. */
+const OPTIMIZER_KINDS: Record<string, string> = { SGD: "sgd", Adam: "adam", AdamW: "adamw" };
+const SCHEDULER_KINDS: Record<string, string> = {
+  StepLR: "step",
+  MultiStepLR: "multistep",
+  ExponentialLR: "exponential",
+  CosineAnnealingLR: "cosine",
+  LinearLR: "linear",
+  SequentialLR: "sequential",
+};
+
+/** The fixture's optimizer, built through its config (createOptimizer), as the runner builds it. */
 export function makeOptimizer(
-  kind: string,
-  params: ParamLike[],
+  type: string,
+  params: Parameter[],
   options: Record<string, unknown>,
 ): Optimizer {
-  if (kind === "SGD") return new SGD(params, options as unknown as SGDOptions);
-  if (kind === "Adam") return new Adam(params, options as AdamOptions);
-  if (kind === "AdamW") return new AdamW(params, options as AdamOptions);
-  throw new Error(`unknown optimizer ${kind}`);
+  const kind = OPTIMIZER_KINDS[type];
+  if (kind === undefined) throw new Error(`unknown optimizer ${type}`);
+  return createOptimizer({ kind, ...options }, params);
+}
+
+/** A fixture scheduler spec ({ type: "StepLR", ... }) as a config ({ kind: "step", ... }), children included. */
+export function schedulerConfig(spec: SchedulerSpec): { kind: string; [field: string]: unknown } {
+  const { type, ...options } = spec;
+  const kind = SCHEDULER_KINDS[type];
+  if (kind === undefined) throw new Error(`unknown scheduler ${type}`);
+  if (kind !== "sequential") return { kind, ...options };
+  return { kind, ...options, schedulers: (spec.schedulers as SchedulerSpec[]).map(schedulerConfig) };
 }
 
 export function makeScheduler(optimizer: Optimizer, spec: SchedulerSpec): Scheduler {
-  const o = spec as never;
-  switch (spec.type) {
-    case "StepLR":
-      return new StepLR(optimizer, o);
-    case "MultiStepLR":
-      return new MultiStepLR(optimizer, o);
-    case "ExponentialLR":
-      return new ExponentialLR(optimizer, o);
-    case "CosineAnnealingLR":
-      return new CosineAnnealingLR(optimizer, o);
-    case "LinearLR":
-      return new LinearLR(optimizer, o);
-    case "SequentialLR": {
-      const children = (spec.schedulers as SchedulerSpec[]).map(
-        (c) => makeScheduler(optimizer, c) as LRScheduler,
-      );
-      return new SequentialLR(optimizer, { schedulers: children, milestones: spec.milestones as number[] });
-    }
-    default:
-      throw new Error(`unknown scheduler ${spec.type}`);
-  }
+  return createScheduler(schedulerConfig(spec), optimizer);
 }
 
 /** |a - b| / |b|, with 0 when both are exactly equal (so exact zeros compare fine). */
