@@ -1,6 +1,7 @@
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
 import { interruptible, type Out, onePositional, parse, positiveIntFlag } from "./cli-args.js";
 import { CancelledError, isUserFacing, UserError } from "./errors.js";
+import { evalCommand } from "./eval-command.js";
 import { runExperiment } from "./experiment.js";
 import { experimentsCommand } from "./experiments-command.js";
 import { createProgressRenderer } from "./progress.js";
@@ -16,6 +17,8 @@ Usage:
                                                   run a grid of experiments in parallel worker threads
   nabla experiments <folder> [--out dir] [--tasks module.js] [--workers n]
                                                   run a report's experiments folder (specs, sweeps, tasks)
+  nabla eval <results.json> [--split test|validation]
+                                                  reload a run's checkpoint and evaluate it
   nabla data fetch [--dir folder]                 acquire and verify CIFAR-10 (cache: ~/.cache/nabla/cifar-10)
   nabla data verify [--dir folder]                check the CIFAR-10 files against their SHA-1 (no download)
 
@@ -199,6 +202,8 @@ export async function runCli(
         return await dataCommand(rest, io);
       case "experiments":
         return await experimentsCommand(rest, io);
+      case "eval":
+        return await evalCommand(rest, io);
       case undefined:
       case "help":
       case "--help":

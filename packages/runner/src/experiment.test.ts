@@ -41,7 +41,7 @@ describe("runExperiment", () => {
     expect(results.timings.epochSeconds).toHaveLength(3);
     expect(events.filter((e) => e.type === "epoch")).toHaveLength(3);
     expect(events.at(-1)).toMatchObject({ type: "done", cached: false, status: "ok" });
-    expect(readdirSync(dir)).toEqual(["tiny.json"]); // no temp file left behind
+    expect(readdirSync(dir)).toEqual(["tiny.json", "tiny.safetensors"]); // no temp file left behind
   });
 
   test("the test accuracy is that of the best validation epoch", async () => {

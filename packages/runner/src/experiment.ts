@@ -1,9 +1,12 @@
+import { rmSync } from "node:fs";
+import { datasetInfo, featureSize } from "@nabla/data";
 import { gemmKernelInfo } from "@nabla/ndarray";
+import { createOptimizer, createScheduler } from "@nabla/optim";
+import { checkpointPath, writeCheckpoint } from "./checkpoint.js";
 import { evalLoader, loadExperimentData, trainLoader } from "./data.js";
 import { CancelledError, UserError } from "./errors.js";
 import { cacheKey, describeEnvironment } from "./fingerprint.js";
-import { buildNablaMlp, nablaModel, optimParams, type TrainableModel, tfjsModel } from "./models.js";
-import { buildOptimizer, buildScheduler } from "./optimizers.js";
+import { buildModule, modelLayers, nablaModel, type TrainableModel, tfjsModel } from "./models.js";
 import {
   ensureResultsDir,
   RESULTS_SCHEMA_VERSION,
@@ -72,30 +75,38 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
   if (signal?.aborted) throw new CancelledError(`${spec.name}: cancelled`);
 
   const startedAt = new Date().toISOString();
-  const data = await loadExperimentData(spec, (e) =>
-    onProgress?.({
-      type: "data",
-      name: spec.name,
-      message: `cifar-10 ${e.phase}: ${e.message}`,
-      done: e.done,
-      total: e.total,
-    }),
+  // Everything that can be checked without the data is checked (the spec, above) and built first.
+  const info = datasetInfo(spec.data);
+  const inputDim = featureSize(info.featureShape);
+  const module = buildModule(spec, info);
+  const optimizer = createOptimizer({ ...spec.optimizer, lr: spec.lr }, module.parameters());
+  const scheduler = spec.scheduler === undefined ? undefined : createScheduler(spec.scheduler, optimizer);
+  const data = await loadExperimentData(
+    spec,
+    (e) =>
+      onProgress?.({
+        type: "data",
+        name: spec.name,
+        message: `${spec.data.source} ${e.phase}: ${e.message}`,
+        done: e.done,
+        total: e.total,
+      }),
+    signal,
   );
-  const mlp = buildNablaMlp(spec);
-  const optimizer = buildOptimizer(spec, optimParams(mlp));
-  const scheduler = buildScheduler(spec, optimizer);
   // For mlp-tfjs the nabla optimizer is never stepped: it only carries the lr the scheduler sets.
   const model: TrainableModel =
-    spec.model.kind === "mlp" ? nablaModel(mlp, () => optimizer.step()) : await tfjsModel(spec, mlp);
+    spec.model.kind === "mlp"
+      ? nablaModel(module, optimizer, inputDim)
+      : await tfjsModel(spec, module, () => optimizer.lr, inputDim);
   try {
     const setupSeconds = (performance.now() - started) / 1000;
     const outcome = await trainLoop({
       name: spec.name,
       epochs: spec.epochs,
       model,
-      train: trainLoader(spec, data.train),
-      validation: evalLoader(spec, data.validation),
-      test: evalLoader(spec, data.test),
+      train: trainLoader(spec, data.splits.train),
+      validation: evalLoader(spec, data.splits.validation),
+      test: evalLoader(spec, data.splits.test),
       currentLr: () => optimizer.lr,
       endEpoch: () => scheduler?.step(),
       signal,
@@ -117,9 +128,23 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
         totalSeconds: (performance.now() - started) / 1000,
       },
     };
-    // Last chance to honour a Ctrl-C that arrived during the test evaluation; the write itself is atomic.
+    // Last chance to honour a Ctrl-C that arrived during the test evaluation; the writes themselves are atomic.
     if (signal?.aborted) throw new CancelledError(`${spec.name}: cancelled`);
     try {
+      // The checkpoint first: a results file is never newer than the checkpoint beside it.
+      const checkpoint = checkpointPath(file);
+      if (outcome.best !== undefined) {
+        writeCheckpoint(checkpoint, module, outcome.best.state, {
+          name: spec.name,
+          cacheKey: key,
+          layers: modelLayers(spec, info),
+          featureShape: info.featureShape,
+          classNames: info.classNames,
+          epoch: outcome.best.epoch,
+        });
+      } else {
+        rmSync(checkpoint, { force: true });
+      }
       writeResults(file, results);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

@@ -51,7 +51,7 @@ describe("cache key", () => {
       `@nabla/x is not built (no code in ${join(dir, "dist")}): run pnpm build`,
     );
     expect(() => hashCodeFiles("@nabla/runner", dir, codeFilesOf("@nabla/runner", dir))).toThrow(
-      /@nabla\/runner is not built \(missing .*data\.js\)/,
+      /@nabla\/runner is not built \(missing .*checkpoint\.js\)/,
     );
   });
 

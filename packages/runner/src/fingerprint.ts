@@ -10,7 +10,13 @@ import { RESULTS_SCHEMA_VERSION } from "./results.js";
 import type { ExperimentSpec } from "./spec.js";
 
 /** The packages whose code decides the numbers in a results file. */
-const SHAPING_PACKAGES = ["@nabla/ndarray", "@nabla/nn", "@nabla/optim", "@nabla/cifar"] as const;
+const SHAPING_PACKAGES = [
+  "@nabla/ndarray",
+  "@nabla/nn",
+  "@nabla/optim",
+  "@nabla/data",
+  "@nabla/cifar",
+] as const;
 const TFJS_PACKAGES = ["@nabla/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm"] as const;
 
 /**
@@ -19,10 +25,11 @@ const TFJS_PACKAGES = ["@nabla/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs
  * hours of experiments.
  */
 const RUNNER_SHAPING_MODULES = [
+  "checkpoint.js",
   "data.js",
+  "datasets.js",
   "experiment.js",
   "models.js",
-  "optimizers.js",
   "spec.js",
   "train.js",
 ];

@@ -43,7 +43,15 @@ describe("experiments folder", () => {
       ["b-lr=0.02", false],
     ]);
     expect(first.tasks.map((t) => [t.results.name, t.results.result])).toEqual([["c", [1, 2, 3]]]);
-    expect(readdirSync(resultsDir).sort()).toEqual(["a.json", "b-lr=0.01.json", "b-lr=0.02.json", "c.json"]);
+    expect(readdirSync(resultsDir).sort()).toEqual([
+      "a.json",
+      "a.safetensors",
+      "b-lr=0.01.json",
+      "b-lr=0.01.safetensors",
+      "b-lr=0.02.json",
+      "b-lr=0.02.safetensors",
+      "c.json",
+    ]);
     expect(lines).toContain("b: 2/2 results (0 cached)");
     const second = await runExperimentsFolder({ dir: specs, resultsDir, workers: 2 });
     expect([...second.runs, ...second.tasks].every((o) => o.cached)).toBe(true);

@@ -1,6 +1,11 @@
 /** @nabla/runner — experiment specs, training loop, results files, cache, parallel sweeps and the nabla CLI. */
+
+export { CHECKPOINT_FORMAT, type CheckpointMetadata, checkpointPath, readCheckpoint } from "./checkpoint.js";
 export { runCli } from "./commands.js";
+export { loadExperimentData } from "./data.js";
+export { ensureBuiltinDatasets, experimentDatasetInfo } from "./datasets.js";
 export { CancelledError, ResultsError, SpecError, UserError } from "./errors.js";
+export { type EvalOutcome, evaluateCheckpoint } from "./evaluate.js";
 export { cachedResults, type RunOptions, type RunOutcome, runExperiment } from "./experiment.js";
 export { cacheKey, canonicalJson } from "./fingerprint.js";
 export {
@@ -9,7 +14,15 @@ export {
   readExperimentsFolder,
   runExperimentsFolder,
 } from "./folder.js";
-export { CLASSES, INPUT_DIM, layerWeights, type TfjsLayerWeights } from "./models.js";
+export {
+  buildModule,
+  type ModelState,
+  modelLayers,
+  nablaModel,
+  type Stepper,
+  type TfjsLayerWeights,
+  type TrainableModel,
+} from "./models.js";
 export { createProgressRenderer, describeEvent, type ProgressRenderer } from "./progress.js";
 export {
   type Environment,
@@ -32,7 +45,12 @@ export {
   expandSweep,
   experimentSpecSchema,
   formatSpecError,
+  type LayerList,
   loadSpecFile,
+  MAX_SPEC_BYTES,
+  MAX_SWEEP_MEMBERS,
+  type ModelSpec,
+  type OptimizerSpec,
   parseSpec,
   readSpecFile,
   type SweepSpecInput,

@@ -1,61 +1,91 @@
-import { fromTypedArray } from "@nabla/ndarray";
-import { countCorrect, MLP, SoftmaxCrossEntropy } from "@nabla/nn";
+/**
+ * Models the training loop drives: the nabla layer list with its explicit backward (the runner's training
+ * step lives here: zero the gradients, forward, loss, backward, one optimizer step), and the same MLP in
+ * TensorFlow.js. Both expose their state under the nabla Sequential's names, so a checkpoint of either loads
+ * into the other.
+ */
+import { type DatasetInfo, featureSize } from "@nabla/data";
+import { fromTypedArray, type Tensor } from "@nabla/ndarray";
+import {
+  buildSequential,
+  countCorrect,
+  Linear,
+  type Module,
+  mlpLayers,
+  SoftmaxCrossEntropy,
+} from "@nabla/nn";
 import { UserError } from "./errors.js";
 import type { ExperimentSpec } from "./spec.js";
 
-/** CIFAR-10 images flattened in channel, row, column order. */
-export const INPUT_DIM = 3072;
-export const CLASSES = 10;
+/** Copies of a model's parameters and buffers, by state-dict name. */
+export type ModelState = Record<string, Tensor>;
 
 /** What the training loop needs from a model, whatever computes its gradients. */
 export interface TrainableModel {
+  /** Training mode (batch statistics, dropout) before an epoch's steps; eval mode before evaluating. */
+  train(): void;
+  eval(): void;
   /** Forward, loss, backward and one optimizer step on the first `size` rows; returns the mean loss. */
-  trainStep(x: Float32Array, labels: Int32Array, size: number, lr: number): number;
+  trainStep(x: Float32Array, labels: Int32Array, size: number): number;
   /** Summed loss and number of correct predictions on the first `size` rows (no update). */
   evaluate(x: Float32Array, labels: Int32Array, size: number): { lossSum: number; correct: number };
-  /** A copy of every parameter (to keep the best validation epoch's model). */
-  snapshot(): Promise<Float32Array[]>;
-  restore(snapshot: Float32Array[]): Promise<void>;
+  /** A copy of every parameter and buffer (to keep the best validation epoch's model). */
+  snapshot(): Promise<ModelState>;
+  restore(state: ModelState): Promise<void>;
   dispose(): void;
   /** e.g. the TF.js backend actually used. */
   readonly backendName?: string;
 }
 
-/** The parameter adapter @nabla/optim expects. */
-export interface OptimParam {
-  name: string;
-  value: Float32Array;
-  grad: Float32Array;
+/** What the training step needs from an optimizer (any of @nabla/optim's): one update from the gradients. */
+export interface Stepper {
+  step(): void;
 }
 
-/** Builds the nabla MLP of a spec: the same initial weights for both model kinds (same seed, same order). */
-export function buildNablaMlp(spec: ExperimentSpec): MLP {
-  return new MLP(INPUT_DIM, spec.model.hiddenDims, CLASSES, { seed: spec.seed, dtype: "float32" });
+/** The layer list a spec's model stands for: its own, or the assignment's MLP for `hiddenDims`. */
+export function modelLayers(spec: ExperimentSpec, info: DatasetInfo): unknown[] {
+  const model = spec.model;
+  return "layers" in model ? model.layers : mlpLayers(model.hiddenDims, info.classNames.length);
 }
 
-export function optimParams(mlp: MLP): OptimParam[] {
-  return mlp.parameters().map((p) => ({
-    name: p.name,
-    value: p.value.data as Float32Array,
-    grad: p.grad.data as Float32Array,
-  }));
+/** Builds the spec's nabla model (float32). For both model kinds the initial weights come from here. */
+export function buildModule(spec: ExperimentSpec, info: DatasetInfo): Module {
+  return buildSequential(modelLayers(spec, info), {
+    inputDim: featureSize(info.featureShape),
+    seed: spec.seed,
+    dtype: "float32",
+  });
 }
 
-/** The nabla MLP with its explicit backward pass; `step` applies the optimizer (which owns the lr). */
-export function nablaModel(mlp: MLP, step: () => void): TrainableModel {
+function copyState(state: Record<string, Tensor>): ModelState {
+  const out: ModelState = {};
+  for (const [name, t] of Object.entries(state)) out[name] = fromTypedArray(t.data.slice(), [...t.shape]);
+  return out;
+}
+
+/**
+ * The runner's training step around a nabla module: the one place a nabla model is trained (the runner's
+ * loop, the TF.js cross-check and the benchmarks all call it). The optimizer owns the learning rate.
+ */
+export function nablaModel(module: Module, optimizer: Stepper, inputDim: number): TrainableModel {
   const loss = new SoftmaxCrossEntropy();
-  const params = mlp.parameters();
   const forward = (x: Float32Array, size: number) =>
-    mlp.forward(fromTypedArray(x.subarray(0, size * INPUT_DIM), [size, INPUT_DIM]));
+    module.forward(fromTypedArray(x.subarray(0, size * inputDim), [size, inputDim]));
   return {
+    train: () => {
+      module.train();
+    },
+    eval: () => {
+      module.eval();
+    },
     trainStep(x, labels, size) {
-      mlp.zeroGrad();
+      module.zeroGrad();
       const y = labels.subarray(0, size);
       const mean = loss.forward(forward(x, size), y);
       // A NaN/Inf loss ends the run as diverged; backpropagating it would only spread NaN.
       if (!Number.isFinite(mean)) return mean;
-      mlp.backward(loss.backward());
-      step();
+      module.backward(loss.backward());
+      optimizer.step();
       return mean;
     },
     evaluate(x, labels, size) {
@@ -64,29 +94,27 @@ export function nablaModel(mlp: MLP, step: () => void): TrainableModel {
       const mean = loss.forward(logits, y);
       return { lossSum: mean * size, correct: countCorrect(logits, y) };
     },
-    snapshot: async () => params.map((p) => Float32Array.from(p.value.data as Float32Array)),
-    async restore(snapshot) {
-      params.forEach((p, i) => {
-        (p.value.data as Float32Array).set(snapshot[i]);
-      });
+    snapshot: async () => copyState(module.stateDict()),
+    async restore(state) {
+      module.loadStateDict(state);
     },
     dispose() {},
   };
 }
 
-/** The API of @nabla/tfjs used here (declared locally: the package is an optional peer dependency). */
+/** The weights of a Linear in the layout @nabla/tfjs takes (copies; out×in row-major). */
 export interface TfjsLayerWeights {
   weight: Float32Array;
   bias: Float32Array;
   inDim: number;
   outDim: number;
 }
+/** The API of @nabla/tfjs used here (declared locally: the package is an optional peer dependency). */
 interface TfjsMlp {
   trainStep(x: Float32Array, labels: Int32Array, batchSize: number, lr: number): number;
   evaluate(x: Float32Array, labels: Int32Array, batchSize: number): { lossSum: number; correct: number };
   getWeights(): TfjsLayerWeights[] | Promise<TfjsLayerWeights[]>;
   setWeights(layers: TfjsLayerWeights[]): void | Promise<void>;
-  numTensors(): number;
   dispose(): void;
   backendName: string;
 }
@@ -110,37 +138,56 @@ async function importTfjs(): Promise<TfjsModule> {
   }
 }
 
-/** Copies the nabla MLP's weights (out×in row-major, as TF.js expects them here) for @nabla/tfjs. */
-export function layerWeights(mlp: MLP): TfjsLayerWeights[] {
-  return mlp.layers.map((layer) => ({
+/** The Linear layers of a nabla module with their state-dict prefixes ("0", "2", …). */
+function linearLayers(module: Module): { prefix: string; layer: Linear }[] {
+  const children = (module as { modules?: readonly Module[] }).modules ?? [module];
+  return children.flatMap((m, i) => (m instanceof Linear ? [{ prefix: String(i), layer: m }] : []));
+}
+
+/**
+ * The same MLP in TensorFlow.js, with autograd gradients and plain SGD at the optimizer's current lr,
+ * starting from the nabla module's initial weights. Its state uses the nabla module's names.
+ */
+export async function tfjsModel(
+  spec: ExperimentSpec,
+  module: Module,
+  currentLr: () => number,
+  inputDim: number,
+): Promise<TrainableModel> {
+  if (spec.model.kind !== "mlp-tfjs") throw new Error("internal: tfjsModel needs an mlp-tfjs spec");
+  const tfjs = await importTfjs();
+  const linears = linearLayers(module);
+  const weights = linears.map(({ layer }) => ({
     weight: Float32Array.from(layer.weight.data as Float32Array),
     bias: Float32Array.from(layer.bias.data as Float32Array),
     inDim: layer.weight.shape[1],
     outDim: layer.weight.shape[0],
   }));
-}
-
-/**
- * The same MLP in TensorFlow.js, with autograd gradients and plain SGD (lr passed per step), starting from the
- * nabla MLP's initial weights. Snapshots go through getWeights/setWeights.
- */
-export async function tfjsModel(spec: ExperimentSpec, mlp: MLP): Promise<TrainableModel> {
-  if (spec.model.kind !== "mlp-tfjs") throw new Error("internal: tfjsModel needs an mlp-tfjs spec");
-  const tfjs = await importTfjs();
-  const model = await tfjs.createTfjsMlp({ layers: layerWeights(mlp), backend: spec.model.backend });
-  const shapes = layerWeights(mlp);
+  const model = await tfjs.createTfjsMlp({ layers: weights, backend: spec.model.backend });
   return {
-    trainStep: (x, labels, size, lr) =>
-      model.trainStep(x.subarray(0, size * INPUT_DIM), labels.subarray(0, size), size, lr),
+    train() {},
+    eval() {},
+    trainStep: (x, labels, size) =>
+      model.trainStep(x.subarray(0, size * inputDim), labels.subarray(0, size), size, currentLr()),
     evaluate: (x, labels, size) =>
-      model.evaluate(x.subarray(0, size * INPUT_DIM), labels.subarray(0, size), size),
+      model.evaluate(x.subarray(0, size * inputDim), labels.subarray(0, size), size),
     async snapshot() {
-      const weights = await model.getWeights();
-      return weights.flatMap((l) => [Float32Array.from(l.weight), Float32Array.from(l.bias)]);
+      const current = await model.getWeights();
+      const state: ModelState = {};
+      current.forEach((l, i) => {
+        const { prefix } = linears[i];
+        state[`${prefix}.weight`] = fromTypedArray(Float32Array.from(l.weight), [l.outDim, l.inDim]);
+        state[`${prefix}.bias`] = fromTypedArray(Float32Array.from(l.bias), [l.outDim]);
+      });
+      return state;
     },
-    async restore(snapshot) {
+    async restore(state) {
       await model.setWeights(
-        shapes.map((l, i) => ({ ...l, weight: snapshot[2 * i], bias: snapshot[2 * i + 1] })),
+        weights.map((l, i) => ({
+          ...l,
+          weight: state[`${linears[i].prefix}.weight`].data as Float32Array,
+          bias: state[`${linears[i].prefix}.bias`].data as Float32Array,
+        })),
       );
     },
     dispose: () => model.dispose(),

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ensureOutputDir, OutputDirError, writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
 import { ResultsError, UserError } from "./errors.js";
-import { experimentSpecSchema } from "./spec.js";
+import { type ExperimentSpec, parseSpec } from "./spec.js";
 
 /** Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread. */
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -71,7 +71,10 @@ export const resultsSchema = z.strictObject({
   name: z.string(),
   /** sha-256 of the resolved spec (minus name, description and data.dir) and of what shapes results. */
   cacheKey: z.string().regex(/^[0-9a-f]{64}$/),
-  spec: experimentSpecSchema,
+  /** The resolved spec; validated against the spec schema (of the kinds registered now) when loaded. */
+  spec: z.custom<ExperimentSpec>((v) => v !== null && typeof v === "object" && !Array.isArray(v), {
+    error: "expected the resolved experiment spec (an object)",
+  }),
   environment: environmentSchema,
   status: z.enum(["ok", "diverged"]),
   metrics: metricsSchema,
@@ -152,6 +155,11 @@ export function loadResults(file: string): Results {
     throw new ResultsError(
       `${file}: ${path}: ${issue.message} (results schema version ${RESULTS_SCHEMA_VERSION})`,
     );
+  }
+  try {
+    parsed.data.spec = parseSpec(parsed.data.spec, `${file}: spec`);
+  } catch (err) {
+    throw new ResultsError((err as Error).message);
   }
   return parsed.data;
 }

@@ -85,7 +85,7 @@ describe("parseSpec", () => {
     ],
     [
       { name: "a", scheduler: { kind: "multistep", milestones: [5, 3] } },
-      "exp.json: scheduler.milestones: expected strictly increasing epochs",
+      "exp.json: scheduler.milestones: expected epochs in non-decreasing order",
     ],
     [
       { name: "a", grid: { lr: [1] } },

@@ -1,12 +1,20 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { type DataConfig, dataConfigSchema, datasetInfo, featureSize } from "@nabla/data";
+import { describeLayers, layersSchema } from "@nabla/nn";
+import { optimizerConfigSchema, type SchedulerConfig, schedulerConfigSchema } from "@nabla/optim";
 import { z } from "zod";
+import { ensureBuiltinDatasets } from "./datasets.js";
 import { SpecError } from "./errors.js";
 import { formatSpecError } from "./spec-errors.js";
 
 /**
- * Experiment specs. Every default is the original assignment's (UvA DL assignment 1): hidden [128], lr 0.1,
- * batch 128, 10 epochs, seed 42, plain SGD, 45k/5k split of the official train set with split seed 42.
+ * Experiment specs. The runner owns only the spec's frame (name, lr, batch size, epochs, seed, the model
+ * kinds); every other part is composed from the package that owns it: optimizer and scheduler configs from
+ * @nabla/optim's registries, layer lists from @nabla/nn's, data configs from @nabla/data's. The schemas are
+ * built when a spec is parsed, so kinds registered from user code are accepted. Every default is the original
+ * assignment's (UvA DL assignment 1): hidden [128], lr 0.1, batch 128, 10 epochs, seed 42, plain SGD, 45k/5k
+ * split of the official train set with split seed 42.
  */
 export const DEFAULTS = {
   hiddenDims: [128],
@@ -19,7 +27,6 @@ export const DEFAULTS = {
 } as const;
 
 const positiveInt = z.number().int().positive();
-const nonNegative = z.number().finite().nonnegative();
 const uint32 = z.number().int().min(0).max(0xffff_ffff);
 const hiddenDims = z.array(positiveInt).default([...DEFAULTS.hiddenDims]);
 
@@ -37,173 +44,177 @@ function defaultKind<T extends z.ZodType>(field: string, kind: string, schema: T
   );
 }
 
-const modelUnion = z.discriminatedUnion(
-  "kind",
-  [
-    /** The nabla MLP with its explicit backward pass. */
-    z.strictObject({ kind: z.literal("mlp"), hiddenDims }),
-    /** The same MLP in TensorFlow.js (autograd), initialised from the nabla MLP of the same seed. */
-    z.strictObject({
-      kind: z.literal("mlp-tfjs"),
-      hiddenDims,
-      backend: z.enum(["wasm", "cpu"]).default("wasm"),
-    }),
-  ],
-  expectedOneOf("kind", ["mlp", "mlp-tfjs"]),
-);
+/** A layer list in its canonical JSON form: one `{ name: config }` object per layer, configs normalised. */
+export type LayerList = Record<string, unknown>[];
 
-const optimizerUnion = z.discriminatedUnion(
-  "kind",
-  [
-    z.strictObject({
-      kind: z.literal("sgd"),
-      momentum: nonNegative.default(0),
-      dampening: nonNegative.default(0),
-      nesterov: z.boolean().default(false),
-      weightDecay: nonNegative.default(0),
-    }),
-    z.strictObject({
-      kind: z.literal("adam"),
-      betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
-      eps: z.number().positive().default(1e-8),
-      weightDecay: nonNegative.default(0),
-      amsgrad: z.boolean().default(false),
-    }),
-    z.strictObject({
-      kind: z.literal("adamw"),
-      betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
-      eps: z.number().positive().default(1e-8),
-      weightDecay: nonNegative.default(0.01),
-      amsgrad: z.boolean().default(false),
-    }),
-  ],
-  expectedOneOf("kind", ["sgd", "adam", "adamw"]),
-);
+function modelSchema() {
+  const layers = layersSchema().transform((specs): LayerList => specs.map((s) => ({ [s.name]: s.config })));
+  return defaultKind(
+    "kind",
+    "mlp",
+    z.discriminatedUnion(
+      "kind",
+      [
+        /** hiddenDims: the assignment's MLP, Linear → ReLU → … → Linear; or any layer list of @nabla/nn's registry. */
+        z.strictObject({
+          kind: z.literal("mlp"),
+          hiddenDims: z.array(positiveInt).optional(),
+          layers: layers.optional(),
+        }),
+        /** The same MLP in TensorFlow.js (autograd), initialised from the nabla MLP of the same seed. */
+        z.strictObject({
+          kind: z.literal("mlp-tfjs"),
+          hiddenDims,
+          backend: z.enum(["wasm", "cpu"]).default("wasm"),
+        }),
+      ],
+      expectedOneOf("kind", ["mlp", "mlp-tfjs"]),
+    ),
+  ).transform((m, ctx): ModelSpec => {
+    if (m.kind === "mlp-tfjs") return m;
+    if (m.hiddenDims !== undefined && m.layers !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["layers"],
+        message: "expected either hiddenDims (the assignment's MLP) or layers, not both",
+      });
+      return z.NEVER;
+    }
+    return m.layers !== undefined
+      ? { kind: "mlp", layers: m.layers }
+      : { kind: "mlp", hiddenDims: m.hiddenDims ?? [...DEFAULTS.hiddenDims] };
+  });
+}
 
-export const modelSchema = defaultKind("kind", "mlp", modelUnion);
-export const optimizerSchema = defaultKind("kind", "sgd", optimizerUnion);
+export type ModelSpec =
+  | { kind: "mlp"; hiddenDims: number[] }
+  | { kind: "mlp"; layers: LayerList }
+  | { kind: "mlp-tfjs"; hiddenDims: number[]; backend: "wasm" | "cpu" };
 
-/** Learning-rate schedules, stepped once after every epoch (as PyTorch's epoch-based schedulers are). */
-export const schedulerSchema = z.discriminatedUnion(
-  "kind",
-  [
-    z.strictObject({
-      kind: z.literal("step"),
-      stepSize: positiveInt,
-      gamma: z.number().positive().default(0.1),
-    }),
-    z.strictObject({
-      kind: z.literal("multistep"),
-      milestones: z
-        .array(positiveInt)
-        .min(1)
-        .refine((m) => m.every((v, i) => i === 0 || v > m[i - 1]), "expected strictly increasing epochs"),
-      gamma: z.number().positive().default(0.1),
-    }),
-    z.strictObject({ kind: z.literal("exponential"), gamma: z.number().positive() }),
-    z.strictObject({ kind: z.literal("cosine"), tMax: positiveInt, etaMin: nonNegative.default(0) }),
-    z.strictObject({
-      kind: z.literal("linear"),
-      startFactor: z
-        .number()
-        .positive()
-        .max(1)
-        .default(1 / 3),
-      endFactor: z.number().positive().max(1).default(1),
-      totalIters: positiveInt.default(5),
-    }),
-  ],
-  expectedOneOf("kind", ["step", "multistep", "exponential", "cosine", "linear"]),
-);
+/** An optimizer config as a spec holds it: @nabla/optim's, without `lr` (the spec's top-level `lr` is the one). */
+export type OptimizerSpec = { kind: string } & Record<string, unknown>;
 
-const dataUnion = z.discriminatedUnion(
-  "source",
-  [
-    z.strictObject({
-      source: z.literal("cifar10"),
-      /** A folder of yours holding cifar-10-batches-bin (default: @nabla/cifar's cache). Verified, so not hashed. */
-      dir: z.string().min(1).optional(),
-      splitSeed: uint32.default(DEFAULTS.splitSeed),
-      validationSize: positiveInt.default(DEFAULTS.validationSize),
-    }),
-    /** Learnable generated images with CIFAR-10's shape, for tests and smoke runs. */
-    z.strictObject({
-      source: z.literal("synthetic"),
-      trainCount: positiveInt,
-      testCount: positiveInt,
-      seed: uint32.default(0),
-      splitSeed: uint32.default(DEFAULTS.splitSeed),
-      validationSize: positiveInt.default(DEFAULTS.validationSize),
-    }),
-  ],
-  expectedOneOf("source", ["cifar10", "synthetic"]),
-);
+const PLAIN_SGD: OptimizerSpec = { kind: "sgd", momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 };
 
-export const dataSchema = defaultKind("source", "cifar10", dataUnion);
-
-/** The official CIFAR-10 training set size (before the train/validation split). */
-const CIFAR10_TRAIN_IMAGES = 50_000;
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
-
-const specShape = {
+const specShape = () => ({
   name: z
     .string()
     .max(120)
     .regex(NAME_PATTERN, "expected a file-name-safe name (letters, digits, . _ = + -)"),
   /** Free text for the report; not part of the cache key. */
   description: z.string().max(10_000).optional(),
-  model: modelSchema.default({ kind: "mlp", hiddenDims: [...DEFAULTS.hiddenDims] }),
-  optimizer: optimizerSchema.default({
-    kind: "sgd",
-    momentum: 0,
-    dampening: 0,
-    nesterov: false,
-    weightDecay: 0,
-  }),
-  scheduler: schedulerSchema.optional(),
+  model: modelSchema().prefault({}),
+  /** Resolved against @nabla/optim's registry with the spec's lr (see resolveOptimizer). */
+  optimizer: z.unknown().optional(),
+  scheduler: schedulerConfigSchema().optional(),
   lr: z.number().finite().positive().default(DEFAULTS.lr),
   batchSize: positiveInt.default(DEFAULTS.batchSize),
   epochs: positiveInt.default(DEFAULTS.epochs),
   seed: uint32.default(DEFAULTS.seed),
-  data: dataSchema.default({
-    source: "cifar10",
-    splitSeed: DEFAULTS.splitSeed,
-    validationSize: DEFAULTS.validationSize,
-  }),
-};
+  data: dataConfigSchema({ defaultSource: "cifar10" }).prefault({}),
+});
 
-type RawSpec = z.output<z.ZodObject<typeof specShape>>;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
 
-/** Checks that need several fields at once. */
-function checkCombination(spec: RawSpec, ctx: z.RefinementCtx): void {
+/** One experiment, fully resolved (every default filled in). */
+export interface ExperimentSpec {
+  name: string;
+  description?: string;
+  model: ModelSpec;
+  optimizer: OptimizerSpec;
+  scheduler?: SchedulerConfig;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  data: DataConfig;
+}
+
+/** What a user may write: every field but `name` optional. */
+export interface ExperimentSpecInput {
+  name: string;
+  description?: string;
+  model?:
+    | { kind?: "mlp"; hiddenDims?: number[]; layers?: unknown[] }
+    | { kind: "mlp-tfjs"; hiddenDims?: number[]; backend?: "wasm" | "cpu" };
+  optimizer?: { kind?: string } & Record<string, unknown>;
+  scheduler?: { kind: string } & Record<string, unknown>;
+  lr?: number;
+  batchSize?: number;
+  epochs?: number;
+  seed?: number;
+  data?: { source?: string } & Record<string, unknown>;
+}
+
+type Ctx = z.RefinementCtx;
+
+function issue(ctx: Ctx, path: (string | number)[], message: string): void {
+  ctx.addIssue({ code: "custom", path, message });
+}
+
+/** Resolves `optimizer` against @nabla/optim's schema with the spec's lr; issues keep their optimizer.* paths. */
+function resolveOptimizer(raw: unknown, lr: number, ctx: Ctx): OptimizerSpec | undefined {
+  const given = raw === undefined ? { kind: "sgd" } : raw;
+  if (given === null || typeof given !== "object" || Array.isArray(given)) {
+    issue(ctx, ["optimizer"], 'expected an object such as {"kind": "sgd"}');
+    return undefined;
+  }
+  if ("lr" in given) {
+    issue(
+      ctx,
+      ["optimizer", "lr"],
+      "set the learning rate with the spec's top-level lr (the one the scheduler changes)",
+    );
+    return undefined;
+  }
+  const withKind = "kind" in given ? given : { kind: "sgd", ...given };
+  const parsed = optimizerConfigSchema().safeParse({ ...withKind, lr }, { reportInput: true });
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) ctx.addIssue({ ...i, path: ["optimizer", ...i.path] } as never);
+    return undefined;
+  }
+  const { lr: _lr, ...config } = parsed.data as Record<string, unknown>;
+  return config as OptimizerSpec;
+}
+
+/** Checks that need several fields at once, against what the dataset's config tells before any data is read. */
+function checkCombination(spec: ExperimentSpec, ctx: Ctx): void {
   const { data, model, optimizer } = spec;
-  if (data.source === "synthetic") {
-    if (data.validationSize >= data.trainCount) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["data", "validationSize"],
-        message: `expected fewer than trainCount (${data.trainCount}) validation images, got ${data.validationSize}`,
-      });
-    } else if (data.trainCount - data.validationSize < spec.batchSize) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["batchSize"],
-        message: `expected at most ${data.trainCount - data.validationSize} (the training images left after the split; the last partial batch is dropped), got ${spec.batchSize}`,
-      });
+  const info = datasetInfo(data);
+  const train = info.splitSizes.train;
+  if (train !== undefined && train < spec.batchSize) {
+    issue(
+      ctx,
+      ["batchSize"],
+      `expected at most ${train} (the training images left after the split; the last partial batch is dropped), got ${spec.batchSize}`,
+    );
+  }
+  for (const split of ["train", "validation", "test"]) {
+    if (!(split in info.splitSizes)) {
+      issue(
+        ctx,
+        ["data", "source"],
+        `expected a dataset with train, validation and test splits; "${data.source}" has no ${split}`,
+      );
+      return;
     }
-  } else if (data.validationSize >= CIFAR10_TRAIN_IMAGES) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["data", "validationSize"],
-      message: `expected fewer than ${CIFAR10_TRAIN_IMAGES} (CIFAR-10's training images), got ${data.validationSize}`,
-    });
-  } else if (CIFAR10_TRAIN_IMAGES - data.validationSize < spec.batchSize) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["batchSize"],
-      message: `expected at most ${CIFAR10_TRAIN_IMAGES - data.validationSize} (the training images left after the split; the last partial batch is dropped), got ${spec.batchSize}`,
-    });
+  }
+  const classes = info.classNames.length;
+  if (model.kind === "mlp" && "layers" in model) {
+    let outDim: number;
+    try {
+      outDim = describeLayers(model.layers, featureSize(info.featureShape)).outDim;
+    } catch (err) {
+      issue(ctx, ["model", "layers"], (err as Error).message.replace(/^parseLayers: /, ""));
+      return;
+    }
+    if (outDim !== classes) {
+      issue(
+        ctx,
+        ["model", "layers", model.layers.length - 1],
+        `expected the last layer to give ${classes} outputs (the classes of ${data.source}), got ${outDim}`,
+      );
+    }
   }
   if (model.kind === "mlp-tfjs") {
     // The TF.js cross-check is defined with plain SGD only (tf.train.sgd), as the homework's Q4a.
@@ -213,44 +224,57 @@ function checkCombination(spec: RawSpec, ctx: z.RefinementCtx): void {
       optimizer.weightDecay === 0 &&
       !optimizer.nesterov;
     if (!plain) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["optimizer"],
-        message:
-          'expected plain SGD ({"kind": "sgd"} without momentum, nesterov or weightDecay) for model "mlp-tfjs"',
-      });
+      issue(
+        ctx,
+        ["optimizer"],
+        'expected plain SGD ({"kind": "sgd"} without momentum, nesterov or weightDecay) for model "mlp-tfjs"',
+      );
     }
-  }
-  if (
-    optimizer.kind === "sgd" &&
-    optimizer.nesterov &&
-    (optimizer.momentum <= 0 || optimizer.dampening !== 0)
-  ) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["optimizer", "nesterov"],
-      message: "expected momentum > 0 and dampening 0 for Nesterov momentum",
-    });
   }
 }
 
-/** One experiment, fully resolved (every default filled in). */
-export const experimentSpecSchema = z.strictObject(specShape).superRefine(checkCombination);
-export type ExperimentSpec = z.output<typeof experimentSpecSchema>;
-/** What a user may write: every field but `name` optional. */
-export type ExperimentSpecInput = z.input<typeof experimentSpecSchema>;
+function experimentSchema(extra: Record<string, z.ZodType> = {}) {
+  ensureBuiltinDatasets();
+  return z.strictObject({ ...specShape(), ...extra }).transform((raw, ctx) => {
+    const optimizer = resolveOptimizer(raw.optimizer, raw.lr, ctx);
+    if (optimizer === undefined) return z.NEVER;
+    const { grid: _grid, ...rest } = raw as typeof raw & { grid?: unknown };
+    const spec = { ...rest, optimizer } as ExperimentSpec;
+    // Keep the field order of a results file stable: name, description, model, optimizer, scheduler, ...
+    const ordered: ExperimentSpec = {
+      name: spec.name,
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+      model: spec.model,
+      optimizer: spec.optimizer,
+      ...(spec.scheduler === undefined ? {} : { scheduler: spec.scheduler }),
+      lr: spec.lr,
+      batchSize: spec.batchSize,
+      epochs: spec.epochs,
+      seed: spec.seed,
+      data: spec.data,
+    };
+    checkCombination(ordered, ctx);
+    return ordered;
+  });
+}
+
+/** The schema of one experiment spec over the kinds registered now (zod; `.parse` fills in the defaults). */
+export function experimentSpecSchema(): z.ZodType<ExperimentSpec, ExperimentSpecInput> {
+  return experimentSchema() as unknown as z.ZodType<ExperimentSpec, ExperimentSpecInput>;
+}
 
 /** A sweep: an experiment spec plus `grid`, a map from a (dotted) field path to the values it takes. */
-export const sweepSpecSchema = z.strictObject({
-  ...specShape,
-  grid: z.record(
-    z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, "expected a field path such as lr or optimizer.momentum"),
-    z.array(z.unknown()).min(1),
-  ),
-});
-export type SweepSpecInput = z.input<typeof sweepSpecSchema>;
+export function sweepSpecSchema() {
+  return z.strictObject({
+    grid: z.record(
+      z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, "expected a field path such as lr or optimizer.momentum"),
+      z.array(z.unknown()).min(1),
+    ),
+  });
+}
+export type SweepSpecInput = ExperimentSpecInput & { grid: Record<string, unknown[]> };
 
-export { formatSpecError };
+export { formatSpecError, PLAIN_SGD };
 
 function parseWith<T extends z.ZodType>(schema: T, input: unknown, source: string): z.output<T> {
   const result = schema.safeParse(input, { reportInput: true });
@@ -260,6 +284,11 @@ function parseWith<T extends z.ZodType>(schema: T, input: unknown, source: strin
 
 /** Validates one experiment spec and fills in the defaults; throws SpecError with a one-line message. */
 export function parseSpec(input: unknown, source = "spec"): ExperimentSpec {
+  if (input !== null && typeof input === "object" && !Array.isArray(input) && "kind" in input) {
+    throw new SpecError(
+      `${source}: kind: a spec with a kind is a task (run it with \`nabla experiments\` and the module that registers it)`,
+    );
+  }
   if (Array.isArray(input)) {
     throw new SpecError(
       `${source}: expected one experiment spec, got an array of ${input.length} (run a list of specs with \`nabla sweep\`)`,
@@ -268,7 +297,7 @@ export function parseSpec(input: unknown, source = "spec"): ExperimentSpec {
   if (input !== null && typeof input === "object" && "grid" in input) {
     throw new SpecError(`${source}: grid: a spec with a grid is a sweep (use runSweep / \`nabla sweep\`)`);
   }
-  return parseWith(experimentSpecSchema, input, source);
+  return parseWith(experimentSpecSchema(), input, source);
 }
 
 /** Spec files are small; anything larger is refused before it is read. */
@@ -355,7 +384,8 @@ export function expandSweep(
   maxMembers = MAX_SWEEP_MEMBERS,
 ): ExperimentSpec[] {
   if (input === null || typeof input !== "object" || !("grid" in input)) return [parseSpec(input, source)];
-  const sweep = parseWith(sweepSpecSchema, input, source);
+  const { grid: gridInput } = input as { grid?: unknown };
+  const sweep = parseWith(sweepSpecSchema(), { grid: gridInput }, source);
   const members = Object.values(sweep.grid).reduce((n, values) => n * values.length, 1);
   if (members > maxMembers) {
     throw new SpecError(
@@ -372,7 +402,7 @@ export function expandSweep(
   const specs = combos.map(({ overrides }) => {
     const raw: Record<string, unknown> = structuredClone(base);
     for (const [path, value] of overrides) setPath(raw, path.split("."), value);
-    raw.name = [sweep.name, ...overrides.map(([p, v]) => `${p}=${formatGridValue(v)}`)].join("-");
+    raw.name = [base.name, ...overrides.map(([p, v]) => `${p}=${formatGridValue(v)}`)].join("-");
     return parseSpec(raw, `${source} (experiment ${String(raw.name)})`);
   });
   const seen = new Set<string>();

@@ -22,7 +22,12 @@ describe("runSweep", () => {
       ["grid-lr=0.01", false],
       ["grid-lr=0.03", false],
     ]);
-    expect(readdirSync(dir).sort()).toEqual(["grid-lr=0.01.json", "grid-lr=0.03.json"]);
+    expect(readdirSync(dir).sort()).toEqual([
+      "grid-lr=0.01.json",
+      "grid-lr=0.01.safetensors",
+      "grid-lr=0.03.json",
+      "grid-lr=0.03.safetensors",
+    ]);
     expect(events.filter((e) => e.type === "epoch")).toHaveLength(6);
 
     // Determinism across threads: the same experiment run here gives the same bytes (timings aside).
@@ -67,7 +72,7 @@ describe("runSweep", () => {
     expect(outcome.outcomes.map((o) => o.results.name)).toEqual(["stop-seed=1"]);
     expect(outcome.cancelled).toEqual(["stop-seed=2", "stop-seed=3"]);
     expect(outcome.failures).toEqual([]);
-    expect(readdirSync(dir)).toEqual(["stop-seed=1.json"]);
+    expect(readdirSync(dir)).toEqual(["stop-seed=1.json", "stop-seed=1.safetensors"]);
   });
 
   test("an experiment that fails is reported, the others finish", async () => {

@@ -1,6 +1,6 @@
-import type { BatchLoader } from "@nabla/cifar";
+import type { BatchStream } from "@nabla/data";
 import { CancelledError } from "./errors.js";
-import type { TrainableModel } from "./models.js";
+import type { ModelState, TrainableModel } from "./models.js";
 import type { Metrics } from "./results.js";
 
 /** Progress of one experiment, for a progress bar or a log. Epochs are 1-based. */
@@ -57,9 +57,9 @@ export interface TrainOptions {
   name: string;
   epochs: number;
   model: TrainableModel;
-  train: BatchLoader;
-  validation: BatchLoader;
-  test: BatchLoader;
+  train: BatchStream;
+  validation: BatchStream;
+  test: BatchStream;
   /** The learning rate for the coming epoch (read before it starts). */
   currentLr: () => number;
   /** Called after every epoch (the scheduler step). */
@@ -73,6 +73,8 @@ export interface TrainOutcome {
   metrics: Metrics;
   epochSeconds: number[];
   testSeconds: number;
+  /** The parameters and buffers of the best validation epoch (undefined when no epoch completed). */
+  best?: { epoch: number; state: ModelState };
 }
 
 /** How often the loop yields to the event loop (signals, worker messages, progress output), in ms. */
@@ -81,10 +83,12 @@ const STEP_EVENT_MS = 100;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function evaluate(
+/** Mean loss and accuracy of `model` (in eval mode) over one pass of `loader`. */
+export async function evaluate(
   model: TrainableModel,
-  loader: BatchLoader,
+  loader: BatchStream,
 ): Promise<{ accuracy: number; loss: number }> {
+  model.eval();
   let lossSum = 0;
   let correct = 0;
   let count = 0;
@@ -131,7 +135,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
   const valLoss: number[] = [];
   const lrs: number[] = [];
   const epochSeconds: number[] = [];
-  let best: { epoch: number; accuracy: number; params: Float32Array[] } | undefined;
+  let best: { epoch: number; accuracy: number; state: ModelState } | undefined;
   let divergedAtEpoch: number | undefined;
   let lastYield = performance.now();
 
@@ -151,8 +155,9 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
     let lastEvent = started;
     let sum = 0;
     let step = 0;
+    model.train();
     for (const batch of opts.train.epoch(epoch - 1)) {
-      const loss = opts.model.trainStep(batch.x, batch.y, batch.size, lr);
+      const loss = opts.model.trainStep(batch.x, batch.y, batch.size);
       stepLosses.push(loss);
       step++;
       if (!Number.isFinite(loss)) {
@@ -189,7 +194,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
     lrs.push(lr);
     epochSeconds.push(seconds);
     if (best === undefined || val.accuracy > best.accuracy) {
-      best = { epoch, accuracy: val.accuracy, params: await model.snapshot() };
+      best = { epoch, accuracy: val.accuracy, state: await model.snapshot() };
     }
     onProgress?.({
       type: "epoch",
@@ -215,7 +220,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
     if (last !== null && best.epoch === trainLoss.length) {
       bestTest = last;
     } else {
-      await model.restore(best.params);
+      await model.restore(best.state);
       bestTest = await evaluate(model, opts.test);
     }
   }
@@ -236,5 +241,11 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
     lastTestLoss: finiteOrNull(last?.loss),
   };
   if (divergedAtEpoch !== undefined) metrics.divergedAtEpoch = divergedAtEpoch;
-  return { status: divergedAtEpoch === undefined ? "ok" : "diverged", metrics, epochSeconds, testSeconds };
+  return {
+    status: divergedAtEpoch === undefined ? "ok" : "diverged",
+    metrics,
+    epochSeconds,
+    testSeconds,
+    best: best === undefined ? undefined : { epoch: best.epoch, state: best.state },
+  };
 }

@@ -132,7 +132,7 @@ describe("nabla CLI", () => {
     const r = await ran;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain("nabla: sweep 1/2 finished, 1 cancelled");
-    expect(readdirSync(join(dir, "res"))).toEqual(["quick.json"]);
+    expect(readdirSync(join(dir, "res"))).toEqual(["quick.json", "quick.safetensors"]);
     const json = JSON.parse(readFileSync(join(dir, "res", "quick.json"), "utf8"));
     expect(resultsSchema.safeParse(json).success).toBe(true);
   });
@@ -185,7 +185,10 @@ describe("nabla experiments", () => {
     const first = await nabla(args, dir);
     expect(first.stderr).toMatch(/experiments: 2 results \(2 computed, 0 cached\)/);
     expect(first.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, "results", "s.json"), "utf8")).result).toEqual({ n: 4, sum: 30 });
+    expect(JSON.parse(readFileSync(join(dir, "results", "s.json"), "utf8")).result).toEqual({
+      n: 4,
+      sum: 30,
+    });
     const second = await nabla(args, dir);
     expect(second.stderr).toMatch(/experiments: 2 results \(0 computed, 2 cached\)/);
     const missing = await nabla(["experiments", specs, "--out", join(dir, "results")], dir);

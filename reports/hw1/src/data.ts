@@ -3,7 +3,7 @@
  * the results files, the @nabla/nn checks and the Monte-Carlo run. The only typed-in numbers are the test
  * accuracies the original homework reported, labelled as such.
  */
-import { CLASSES, INPUT_DIM, type Results } from "@nabla/runner";
+import { experimentDatasetInfo, type Results } from "@nabla/runner";
 import type { CrossCheckResult } from "@nabla/tfjs";
 import type { CheckTables } from "./checks.js";
 import { figure1, figure2, figure3 } from "./figures.js";
@@ -32,15 +32,17 @@ export interface EpochRow {
   isBest: boolean;
 }
 
-/** Train/validation/test sizes from the data spec (CIFAR-10: the official 50 000 / 10 000 files). */
+/** Train/validation/test sizes, as the data source states them for the spec's config. */
 function splitSizes(r: Results): { trainSize: number; validationSize: number; testSize: number } {
-  const d = r.spec.data;
-  const total = d.source === "cifar10" ? 50_000 : d.trainCount;
-  return {
-    trainSize: total - d.validationSize,
-    validationSize: d.validationSize,
-    testSize: d.source === "cifar10" ? 10_000 : d.testCount,
-  };
+  const sizes = experimentDatasetInfo(r.spec).splitSizes;
+  return { trainSize: sizes.train, validationSize: sizes.validation, testSize: sizes.test };
+}
+
+/** "128" or "128, 64" for the assignment's MLP; the layer list in words otherwise. */
+function modelShape(r: Results): string {
+  const model = r.spec.model;
+  if ("hiddenDims" in model) return model.hiddenDims.join(", ");
+  return model.layers.map((l) => Object.keys(l)[0]).join(" → ");
 }
 
 /** A run as the templates see it. */
@@ -64,7 +66,7 @@ export function summariseRun(r: Results) {
     diverged: r.status === "diverged",
     divergedAtEpoch: m.divergedAtEpoch ?? null,
     model: r.spec.model.kind,
-    hiddenDims: r.spec.model.hiddenDims.join(", "),
+    hiddenDims: modelShape(r),
     lr: r.spec.lr,
     lrLabel: lrLabel(r.spec.lr),
     batchSize: r.spec.batchSize,
@@ -218,10 +220,11 @@ export function buildReportData(inputs: ReportInputs) {
   const q3Test = requireFinite(q3.testAccuracy, "q3 metrics.testAccuracy");
   const q4aTest = requireFinite(q4a.testAccuracy, "q4a metrics.testAccuracy");
   const epochPairs = q3.epochRows.map((row, i) => ({ q3: row, q4a: q4a.epochRows[i] ?? null }));
+  const info = experimentDatasetInfo(results.q3.spec);
   return {
-    inputDim: INPUT_DIM,
-    classes: CLASSES,
-    lnClasses: Math.log(CLASSES),
+    inputDim: info.featureSize,
+    classes: info.classNames.length,
+    lnClasses: Math.log(info.classNames.length),
     original: ORIGINAL_REPORTED,
     checks,
     q3,

@@ -1,7 +1,7 @@
 /**
  * Figures 4 and 5: the learning-rate sweep of Question 4b.iii–iv (vega-lite specs, see figures.ts).
  */
-import { CLASSES, type Results } from "@nabla/runner";
+import { experimentDatasetInfo, type Results } from "@nabla/runner";
 import { labelledRule, PALETTE, type Spec, topLevel } from "./figures.js";
 
 export function lrLabel(lr: number): string {
@@ -11,6 +11,7 @@ export function lrLabel(lr: number): string {
 
 /** Figure 4: best validation accuracy against the learning rate (log axis); diverged runs marked. */
 export function figure4(sweep: Results[]): Spec {
+  const classes = experimentDatasetInfo(sweep[0].spec).classNames.length;
   const points = sweep.map((r) => {
     const best = r.metrics.valAccuracy.length > 0 ? Math.max(...r.metrics.valAccuracy) : null;
     const diverged = r.status === "diverged";
@@ -90,7 +91,7 @@ export function figure4(sweep: Results[]): Spec {
           text: { field: "label" },
         },
       },
-      labelledRule(1 / CLASSES, `chance (${CLASSES} classes)`, "#888", "left"),
+      labelledRule(1 / classes, `chance (${classes} classes)`, "#888", "left"),
     ],
   });
 }
