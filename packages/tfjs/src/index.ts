@@ -1,12 +1,6 @@
 /** @nabla/tfjs — the homework MLP in TensorFlow.js (autograd), an independent cross-check of @nabla/nn. */
 export { type TfjsBackendInfo, type TfjsBackendName, useBackend, wasmBinaryDir } from "./backend.js";
-export {
-  type CrossCheckOptions,
-  type CrossCheckResult,
-  crossCheck,
-  maxRelDiff,
-  nablaMlpWeights,
-} from "./crosscheck.js";
+export { maxRelDiff, nablaMlpWeights } from "./crosscheck.js";
 export { TfjsMlpError } from "./errors.js";
 export {
   createTfjsMlp,

@@ -4,8 +4,8 @@
  * accuracies the original homework reported, labelled as such.
  */
 import { experimentDatasetInfo, type Results } from "@nabla/runner";
-import type { CrossCheckResult } from "@nabla/tfjs";
 import type { CheckTables } from "./checks.js";
+import type { CrossCheckResult } from "./crosscheck.js";
 import { figure1, figure2, figure3 } from "./figures.js";
 import type { Q5Cell, Q5Result } from "./q5.js";
 import type { Hw1Results } from "./results.js";

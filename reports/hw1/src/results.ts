@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expandSweep, loadResults, loadTaskResults, type Results } from "@nabla/runner";
-import type { CrossCheckResult } from "@nabla/tfjs";
+import type { CrossCheckResult } from "./crosscheck.js";
 import type { Q5Result } from "./q5.js";
 
 /** Results file names (without .json) — the experiment names of reports/hw1/experiments/. */

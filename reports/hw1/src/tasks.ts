@@ -3,8 +3,8 @@
  * this module registers them; `nabla experiments experiments --tasks dist/tasks.js` runs the folder.
  */
 import { registerTask } from "@nabla/runner";
-import { crossCheck } from "@nabla/tfjs";
 import { z } from "zod";
+import { crossCheck } from "./crosscheck.js";
 import { Q5_DEFAULTS, runQ5MonteCarlo } from "./q5.js";
 
 const positiveInt = z.number().int().positive();
@@ -20,8 +20,9 @@ registerTask({
     backend: z.enum(["wasm", "cpu"]).default("wasm"),
   }),
   run: (config) => crossCheck(config),
-  code: [new URL("./tasks.js", import.meta.url)],
+  code: [new URL("./crosscheck.js", import.meta.url)],
   packages: [
+    "@nabla/runner",
     "@nabla/tfjs",
     "@nabla/nn",
     "@nabla/ndarray",

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSpec, type Results, resultsSchema } from "@nabla/runner";
-import type { CrossCheckResult } from "@nabla/tfjs";
+import type { CrossCheckResult } from "../src/crosscheck.js";
 
 /** Small deterministic generator (an LCG is plenty for fixture noise). */
 function noise(seed: number): () => number {

@@ -1,6 +1,7 @@
-import { MLP } from "@nabla/nn";
+import { buildSequential, type Linear, mlpLayers } from "@nabla/nn";
+import { createTfjsMlp, maxRelDiff, TfjsMlpError } from "@nabla/tfjs";
 import { describe, expect, it } from "vitest";
-import { createTfjsMlp, crossCheck, maxRelDiff, nablaMlpWeights, TfjsMlpError } from "./index.js";
+import { crossCheck, linearWeights } from "./crosscheck.js";
 
 describe.each(["wasm", "cpu"] as const)("crossCheck against @nabla/nn on %s", (backend) => {
   it("one SGD step gives nabla's parameters and 20 steps give nabla's losses, within 1e-5 relative", async () => {
@@ -31,13 +32,13 @@ describe.each(["wasm", "cpu"] as const)("crossCheck against @nabla/nn on %s", (b
 
 describe("cross-check plumbing", () => {
   it("takes the nabla MLP's weights layer by layer (out x in, row-major)", async () => {
-    const nabla = new MLP(5, [4], 3, { seed: 9 });
-    const layers = nablaMlpWeights(nabla);
+    const nabla = buildSequential(mlpLayers([4], 3), { inputDim: 5, seed: 9 });
+    const layers = linearWeights(nabla);
     expect(layers.map((l) => [l.outDim, l.inDim])).toEqual([
       [4, 5],
       [3, 4],
     ]);
-    expect(layers[0].weight[1 * 5 + 2]).toBe(nabla.layers[0].weight.get(1, 2));
+    expect(layers[0].weight[1 * 5 + 2]).toBe((nabla.modules[0] as Linear).weight.get(1, 2));
     const tfjs = await createTfjsMlp({ layers, backend: "cpu" });
     expect(tfjs.getWeights()).toEqual(layers);
     tfjs.dispose();
