@@ -15,7 +15,8 @@ nothing. Every spec is validated before anything runs.
 
 Options:
   --out, -o dir       results folder (default: ./results)
-  --tasks, -t file    a module to import first (it registers the folder's task kinds); repeatable
+  --tasks, -t file    a module to import first, here and in every worker thread (it registers the folder's
+                      task kinds, and any layer, optimizer or dataset its specs use); repeatable
   --only names        comma-separated spec names to run (a sweep by its own name)
   --workers, -w n     worker threads for training (default: the number of cores)
   --force, -f         recompute even when cached results are up to date
@@ -55,6 +56,7 @@ export async function experimentsCommand(args: string[], io: Out): Promise<numbe
       only: typeof values.only === "string" ? values.only.split(",") : undefined,
       workers,
       signal,
+      modules: ((values.tasks as string[] | undefined) ?? []).map((m) => pathToFileURL(resolve(m)).href),
       onProgress: progress.listener,
       log: (line) => {
         progress.clear();

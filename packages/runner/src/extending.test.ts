@@ -11,6 +11,7 @@ import { z } from "zod";
 import { tempDir } from "../test/helpers.js";
 import { evaluateCheckpoint } from "./evaluate.js";
 import { runExperiment } from "./experiment.js";
+import { runSweep } from "./sweep.js";
 
 /** y = 2x, elementwise (a layer without parameters). */
 class Double extends ModuleBase {
@@ -142,5 +143,29 @@ describe("extending nabla from user code", () => {
     await expect(
       runExperiment({ name: "x", data: { source: "mnist" } }, { resultsDir: dir }),
     ).rejects.toThrow(/data\.source: .*"blobs"/);
+  });
+});
+
+describe("registrations in sweep workers", () => {
+  test("worker threads import the named modules, so a sweep can use a layer registered there", async () => {
+    const registrations = new URL("../test/fixtures/registrations.mjs", import.meta.url).href;
+    await import(registrations); // this thread validates the spec, so it needs the layer too
+    const dir = tempDir();
+    const spec = {
+      name: "halved",
+      model: { layers: [{ linear: 8 }, "halve", "relu", { linear: 10 }] },
+      epochs: 1,
+      batchSize: 50,
+      data: { source: "synthetic", trainCount: 300, testCount: 50, validationSize: 50 },
+      grid: { seed: [1, 2] },
+    };
+    const without = await runSweep(spec, { resultsDir: dir, workers: 2 });
+    expect(without.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/unknown layer "halve"/),
+      expect.stringMatching(/unknown layer "halve"/),
+    ]);
+    const withModules = await runSweep(spec, { resultsDir: dir, workers: 2, modules: [registrations] });
+    expect(withModules.failures).toEqual([]);
+    expect(withModules.outcomes.map((o) => o.results.status)).toEqual(["ok", "ok"]);
   });
 });

@@ -24,6 +24,8 @@ export interface ExperimentsFolderOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  /** Registration modules each training worker imports first (see SweepOptions.modules). */
+  modules?: string[];
   /** One line per finished task and per file, for a log. */
   log?: (line: string) => void;
 }
@@ -127,6 +129,7 @@ export async function runExperimentsFolder(
       workers: options.workers,
       signal: options.signal,
       onProgress: options.onProgress,
+      modules: options.modules,
     });
     runs = sweep.outcomes;
     failures.push(...sweep.failures);

@@ -27,6 +27,11 @@ export interface SweepOptions {
   /** Aborting stops every running experiment (nothing half-written); finished ones are kept. */
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  /**
+   * Modules (paths or file URLs) each worker thread imports before its first run: where layers, optimizers,
+   * schedulers or datasets registered from user code live (registrations are per thread).
+   */
+  modules?: string[];
 }
 
 export interface SweepFailure {
@@ -133,7 +138,7 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
         }
       };
       for (let i = 0; i < Math.min(workerCount, queue.length); i++) {
-        const worker = new Worker(script);
+        const worker = new Worker(script, { workerData: { modules: options.modules ?? [] } });
         workers.push(worker);
         live++;
         worker.on("message", (message: FromWorker) => {

@@ -2,7 +2,9 @@
  * Sweep worker: runs the experiments the main thread sends, one at a time, and reports progress and results.
  * `{ type: "stop" }` aborts the current run at its next step (the loop yields to the event loop regularly).
  */
-import { parentPort } from "node:worker_threads";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
 import { isUserFacing } from "./errors.js";
 import { runExperiment } from "./experiment.js";
 import type { ExperimentSpec } from "./spec.js";
@@ -35,7 +37,25 @@ async function run(spec: ExperimentSpec, resultsDir: string, force: boolean): Pr
   }
 }
 
+/** The user's registration modules, imported once before the first run. */
+const setup = (async () => {
+  for (const module of (workerData?.modules as string[] | undefined) ?? []) {
+    await import(module.startsWith("file:") ? module : pathToFileURL(resolve(module)).href);
+  }
+})();
+
 port.on("message", (message: ToWorker) => {
   if (message.type === "stop") controller.abort();
-  else void run(message.spec, message.resultsDir, message.force);
+  else
+    void setup.then(
+      () => run(message.spec, message.resultsDir, message.force),
+      (err: Error) =>
+        port.postMessage({
+          type: "error",
+          name: message.spec.name,
+          kind: "UserError",
+          user: true,
+          message: `cannot import a registration module (${err.message.split("\n")[0]})`,
+        }),
+    );
 });
