@@ -39,7 +39,8 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 const turbo = join(root, "node_modules", ".bin", "turbo");
-const turboArgs = ["run", "lint", "//#lint:root", "typecheck", "test", "--force", ...args];
+// --continue: one failing task must not hide how the rest of the suite fares under load.
+const turboArgs = ["run", "lint", "//#lint:root", "typecheck", "test", "--force", "--continue", ...args];
 console.log(`test-under-load: ${burnerCount} busy-loop processes; turbo ${turboArgs.join(" ")}`);
 const started = performance.now();
 suite = spawn(turbo, turboArgs, {
