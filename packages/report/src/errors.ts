@@ -21,3 +21,17 @@ export class TemplateError extends ReportError {
 export class BrowserNotFoundError extends ReportError {
   override name = "BrowserNotFoundError";
 }
+
+/** The report refers to something that is not inline (a data: URL or a #fragment); the browser would drop it. */
+export class ExternalResourceError extends ReportError {
+  override name = "ExternalResourceError";
+  constructor(
+    message: string,
+    /** The URL as written. */
+    readonly url: string,
+    /** `file:line:column` of the template (or style.css) holding it, else the output HTML. */
+    readonly source: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -83,14 +83,29 @@ export function countPdfPages(pdf: Uint8Array): number {
 }
 
 /**
- * Prints an HTML file to an A4 PDF with headless Chromium. The page may only load file: and data: URLs;
- * anything else is aborted and reported as an error (a report must render offline and identically).
+ * Runs in the page before its own content: collects Content-Security-Policy violations. The CSP blocks a load
+ * before request interception would see it, and the page only fires this event, so without it an external
+ * image (say, from a url() the static check cannot read) would be dropped from the PDF without a word.
  */
-export async function htmlFileToPdf(
-  htmlPath: string,
-  pdfPath: string,
-  opts: PdfOptions = {},
-): Promise<{ pdfPath: string; pageCount: number; overflowing: string[] }> {
+const CSP_LISTENER = `(() => {
+  const seen = [];
+  Object.defineProperty(window, "__nablaCspViolations", { value: seen });
+  document.addEventListener("securitypolicyviolation", (e) => {
+    seen.push({ url: e.blockedURI || "(unknown)", directive: e.effectiveDirective || e.violatedDirective });
+  }, true);
+})()`;
+
+/** Lets queued violation events and late loads (backgrounds are fetched at layout) arrive. */
+const SETTLE = "new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))";
+
+interface Printed {
+  pdf: Uint8Array;
+  pageCount: number;
+  overflowing: string[];
+}
+
+/** Prints the file at htmlPath; errors name `label` (the file the user knows about). */
+async function printFile(htmlPath: string, label: string, opts: PdfOptions): Promise<Printed> {
   const executablePath = opts.executablePath ?? findBrowser();
   const userDataDir = await mkdtemp(join(tmpdir(), "nabla-report-chromium-"));
   let browser: Awaited<ReturnType<typeof puppeteer.launch>> | undefined;
@@ -103,17 +118,27 @@ export async function htmlFileToPdf(
       timeout: 60_000,
     });
     const page = await browser.newPage();
-    const blocked: string[] = [];
+    // URLs that did not load, each with the reason unless interception aborted it.
+    const refused: string[] = [];
+    const aborted = new Set<string>();
     await page.setRequestInterception(true);
     page.on("request", (request) => {
       const url = request.url();
       if (url.startsWith("file:") || url.startsWith("data:")) {
         void request.continue();
       } else {
-        blocked.push(url);
+        refused.push(url);
+        aborted.add(url);
         void request.abort("blockedbyclient");
       }
     });
+    page.on("requestfailed", (request) => {
+      // Interception's own aborts are listed already.
+      if (!aborted.has(request.url())) {
+        refused.push(`${request.url()} (${request.failure()?.errorText ?? "failed"})`);
+      }
+    });
+    await page.evaluateOnNewDocument(CSP_LISTENER);
     // Lay the page out as it will be printed (print media, the A4 content width) to find overflow:
     // Chromium would otherwise silently shrink every page to fit the widest element.
     const margin = opts.margin ?? DEFAULT_MARGIN;
@@ -123,9 +148,18 @@ export async function htmlFileToPdf(
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load", timeout: 60_000 });
     await page.evaluate("document.fonts.ready.then(() => true)");
     const overflowing = (await page.evaluate(OVERFLOW_PROBE)) as string[];
-    if (blocked.length > 0) {
+    await page.evaluate(SETTLE);
+    const violations = (await page.evaluate("window.__nablaCspViolations ?? []")) as {
+      url: string;
+      directive: string;
+    }[];
+    for (const v of violations) {
+      refused.push(`${v.url} (refused by its Content-Security-Policy: ${v.directive})`);
+    }
+    if (refused.length > 0) {
+      const more = refused.length > 1 ? ` (+${refused.length - 1} more)` : "";
       throw new ReportError(
-        `${htmlPath} tried to load ${blocked[0]}${blocked.length > 1 ? ` (+${blocked.length - 1} more)` : ""}; only file: and data: URLs are allowed`,
+        `${label} tried to load ${refused[0]}${more}; only file: and data: URLs are allowed`,
       );
     }
     const pdf = await page.pdf({
@@ -137,14 +171,43 @@ export async function htmlFileToPdf(
       margin,
       timeout: 120_000,
     });
-    await writeFileAtomic(pdfPath, pdf);
-    return { pdfPath, pageCount: countPdfPages(pdf), overflowing };
+    return { pdf, pageCount: countPdfPages(pdf), overflowing };
   } catch (error) {
     if (error instanceof ReportError) throw error;
     const message = (error as Error).message?.split("\n")[0] ?? String(error);
-    throw new ReportError(`printing ${htmlPath} with ${executablePath} failed: ${message}`);
+    throw new ReportError(`printing ${label} with ${executablePath} failed: ${message}`);
   } finally {
     await browser?.close();
     await rm(userDataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Prints an HTML file to an A4 PDF with headless Chromium. The page may only load file: and data: URLs;
+ * anything else is aborted, and anything its Content-Security-Policy refuses is caught too: both fail the
+ * print naming the URL (a report must render offline and identically).
+ */
+export async function htmlFileToPdf(
+  htmlPath: string,
+  pdfPath: string,
+  opts: PdfOptions = {},
+): Promise<{ pdfPath: string; pageCount: number; overflowing: string[] }> {
+  const { pdf, pageCount, overflowing } = await printFile(htmlPath, htmlPath, opts);
+  await writeFileAtomic(pdfPath, pdf);
+  return { pdfPath, pageCount, overflowing };
+}
+
+/**
+ * Prints an HTML document held in memory; errors name `label`. It is loaded from a private temp folder
+ * because Chromium reads a file by its extension and would show an atomic-write temp (`.tmp`) as text.
+ */
+export async function htmlToPdf(html: string, label: string, opts: PdfOptions = {}): Promise<Printed> {
+  const dir = await mkdtemp(join(tmpdir(), "nabla-report-html-"));
+  try {
+    const path = join(dir, "report.html");
+    await writeFile(path, html);
+    return await printFile(path, label, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

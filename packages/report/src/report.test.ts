@@ -121,10 +121,46 @@ describe("renderHtml", () => {
     expect(body(await renderHtml({ templateDir: dir, data: { shown: true } }))).toContain("yes");
   });
 
-  it("surfaces TeX that KaTeX rejects, with the template file", async () => {
+  it("surfaces TeX that KaTeX rejects, with the template file and the line:column of the call", async () => {
     const dir = templateDirWith("bad-tex", '<p>{{tex "\\fracc{a}{b}"}}</p>');
     await expect(renderHtml({ templateDir: dir, data: {} })).rejects.toThrow(
-      /report\.hbs.*KaTeX parse error: Undefined control sequence: \\fracc/,
+      /^report\.hbs:1:4: KaTeX parse error: Undefined control sequence: \\fracc/,
+    );
+    const block = templateDirWith("bad-tex-block", "<p>ok</p>\n<p>see {{#texd}}x^{ {{n}}{{/texd}}</p>");
+    await expect(renderHtml({ templateDir: block, data: { n: 2 } })).rejects.toThrow(
+      /^report\.hbs:2:8: KaTeX parse error: Expected '}', got 'EOF'/,
+    );
+  });
+
+  it("places bad TeX inside a built-in partial at the partial's call, in the calling file", async () => {
+    const dir = templateDirWith("bad-equation", "{{> part}}");
+    mkdirSync(join(dir, "partials"));
+    writeFileSync(
+      join(dir, "partials", "part.hbs"),
+      '{{#> section id="s" title="S"}}\n<p>{{tex "a"}}</p>\n  {{#> equation id="e"}}\\alpha + \\betaa{{/equation}}\n{{/section}}',
+    );
+    const error = await renderHtml({ templateDir: dir, data: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TemplateError);
+    expect((error as TemplateError).templateFile).toBe("partials/part.hbs");
+    expect((error as Error).message).toMatch(
+      /^partials\/part\.hbs:3:3: KaTeX parse error: Undefined control sequence: \\betaa/,
+    );
+    const rows = [
+      {
+        quantity: "\\partial L/\\partail W",
+        shape: "1",
+        analytical: [1],
+        numerical: [1],
+        maxRelError: 0,
+        tolerance: 1,
+      },
+    ];
+    const table = templateDirWith(
+      "bad-row",
+      '<p>x</p>\n{{> verification-table id="t" caption="c" rows=rows}}',
+    );
+    await expect(renderHtml({ templateDir: table, data: { rows } })).rejects.toThrow(
+      /^report\.hbs:2:1: KaTeX parse error: Undefined control sequence: \\partail/,
     );
   });
 

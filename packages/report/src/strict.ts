@@ -10,6 +10,12 @@ import type Handlebars from "handlebars";
 
 export const STRICT_HELPER = "__strict";
 
+/**
+ * Hash key added to every call of a built-in partial: its position ("line:column", column 0-based) in the
+ * calling file, so an error raised inside the built-in (bad TeX in an equation) can name the caller's line.
+ */
+export const SITE_KEY = "__site";
+
 export class MissingVariableError extends Error {
   override name = "MissingVariableError";
   constructor(
@@ -62,8 +68,36 @@ function wrapCall(call: { params: Expr[]; hash?: hbs.AST.Hash }): void {
   for (const pair of call.hash?.pairs ?? []) pair.value = wrapExpr(pair.value);
 }
 
-/** Rewrites `ast` in place. `isHelper(name)` says whether a bare `{{name}}` is a helper call. */
-export function makeStrict(ast: hbs.AST.Program, isHelper: (name: string) => boolean): hbs.AST.Program {
+type PartialCall = { name: Expr; params: Expr[]; hash?: hbs.AST.Hash; loc: Loc };
+
+function addSite(call: PartialCall, isBuiltinPartial: (name: string) => boolean): void {
+  if (
+    call.name.type !== "PathExpression" ||
+    !isBuiltinPartial((call.name as hbs.AST.PathExpression).original)
+  ) {
+    return;
+  }
+  const loc = call.loc;
+  const value = `${loc.start.line}:${loc.start.column}`;
+  const pair = {
+    type: "HashPair",
+    key: SITE_KEY,
+    value: { type: "StringLiteral", value, original: value, loc } as hbs.AST.StringLiteral,
+    loc,
+  } as hbs.AST.HashPair;
+  if (call.hash) call.hash.pairs.push(pair);
+  else call.hash = { type: "Hash", pairs: [pair], loc } as hbs.AST.Hash;
+}
+
+/**
+ * Rewrites `ast` in place. `isHelper(name)` says whether a bare `{{name}}` is a helper call; calls of the
+ * partials `isBuiltinPartial` accepts get their position as a {@link SITE_KEY} hash argument.
+ */
+export function makeStrict(
+  ast: hbs.AST.Program,
+  isHelper: (name: string) => boolean,
+  isBuiltinPartial: (name: string) => boolean = () => false,
+): hbs.AST.Program {
   const visit = (node: Node | undefined | null): void => {
     if (!node) return;
     switch (node.type) {
@@ -95,11 +129,13 @@ export function makeStrict(ast: hbs.AST.Program, isHelper: (name: string) => boo
         return;
       }
       case "PartialStatement":
-        wrapCall(node as unknown as { params: Expr[]; hash?: hbs.AST.Hash });
+        wrapCall(node as unknown as PartialCall);
+        addSite(node as unknown as PartialCall, isBuiltinPartial);
         return;
       case "PartialBlockStatement": {
-        const pb = node as unknown as { params: Expr[]; hash?: hbs.AST.Hash; program: hbs.AST.Program };
+        const pb = node as unknown as PartialCall & { program: hbs.AST.Program };
         wrapCall(pb);
+        addSite(pb, isBuiltinPartial);
         visit(pb.program);
         return;
       }

@@ -14,7 +14,7 @@ import {
 } from "./format.js";
 import { renderTex } from "./katex.js";
 import { BUILTIN_PARTIALS } from "./partials.js";
-import { MissingVariableError, makeStrict, STRICT_HELPER, strictHelper } from "./strict.js";
+import { MissingVariableError, makeStrict, SITE_KEY, STRICT_HELPER, strictHelper } from "./strict.js";
 
 /** A template folder: `report.hbs` (the body), `partials/**\/*.hbs` (by path without .hbs), optional `style.css`. */
 export interface TemplateSet {
@@ -74,6 +74,20 @@ function locSuffix(line: number | undefined, column: number | undefined): string
   return line === undefined ? "" : `:${line}:${(column ?? 0) + 1}`;
 }
 
+/** Where in a user template a helper failed (line 1-based, column 0-based as Handlebars counts). */
+interface Site {
+  line: number;
+  column: number;
+}
+
+/** Errors thrown by helpers, with the position of the call in the user template that made it. */
+const failedAt = new WeakMap<object, Site>();
+
+/** Whether the helper now running was called from a built-in partial (whose positions mean nothing to a user). */
+interface Depth {
+  inBuiltin: number;
+}
+
 function toTemplateError(error: unknown, file: string): TemplateError {
   if (error instanceof TemplateError) return error;
   if (error instanceof MissingVariableError) {
@@ -85,7 +99,9 @@ function toTemplateError(error: unknown, file: string): TemplateError {
   }
   const e = error as { message?: string; lineNumber?: number; column?: number };
   const message = (e.message ?? String(error)).split("\n")[0];
-  return new TemplateError(`${file}${locSuffix(e.lineNumber, e.column)}: ${message}`, file);
+  const site = typeof error === "object" && error !== null ? failedAt.get(error) : undefined;
+  const where = site ? locSuffix(site.line, site.column) : locSuffix(e.lineNumber, e.column);
+  return new TemplateError(`${file}${where}: ${message}`, file);
 }
 
 function num(value: unknown, helper: string): number | null {
@@ -106,37 +122,65 @@ function optionalInt(args: unknown[], index: number, fallback: number): number {
 
 type HelperArgs = unknown[];
 
+type Helper = (this: unknown, ...args: HelperArgs) => unknown;
+
+/**
+ * Registers a helper whose errors remember where it was called (Handlebars passes `options.loc` last) when
+ * that was in a user template; inside a built-in partial the partial's wrapper supplies the caller's site.
+ */
+function located(hb: typeof Handlebars, depth: Depth): (name: string, fn: Helper) => void {
+  return (name, fn) => {
+    hb.registerHelper(name, function (this: unknown, ...args: HelperArgs) {
+      try {
+        return fn.apply(this, args);
+      } catch (error) {
+        const loc = (args[args.length - 1] as { loc?: hbs.AST.SourceLocation } | undefined)?.loc;
+        if (
+          depth.inBuiltin === 0 &&
+          loc &&
+          typeof error === "object" &&
+          error !== null &&
+          !failedAt.has(error)
+        ) {
+          failedAt.set(error, { line: loc.start.line, column: loc.start.column });
+        }
+        throw error;
+      }
+    });
+  };
+}
+
 function registerHelpers(
   hb: typeof Handlebars,
   state: NumberingState,
   charts: WeakMap<object, string>,
+  depth: Depth,
 ): void {
   const safe = (html: string) => new hb.SafeString(html);
   hb.registerHelper(STRICT_HELPER, strictHelper);
-  hb.registerHelper("fixed", (x: unknown, ...rest: HelperArgs) =>
+  const register = located(hb, depth);
+  register("fixed", (x: unknown, ...rest: HelperArgs) =>
     formatFixed(num(x, "fixed"), optionalInt(rest, 0, 3)),
   );
-  hb.registerHelper("pct", (x: unknown, ...rest: HelperArgs) =>
-    formatPercent(num(x, "pct"), optionalInt(rest, 0, 1)),
-  );
-  hb.registerHelper("int", (x: unknown) => formatInteger(num(x, "int")));
-  hb.registerHelper("sci", (x: unknown, ...rest: HelperArgs) =>
+  register("pct", (x: unknown, ...rest: HelperArgs) => formatPercent(num(x, "pct"), optionalInt(rest, 0, 1)));
+  register("int", (x: unknown) => formatInteger(num(x, "int")));
+  register("sci", (x: unknown, ...rest: HelperArgs) =>
     safe(formatScientificHtml(num(x, "sci"), optionalInt(rest, 0, 2))),
   );
-  hb.registerHelper("scitext", (x: unknown, ...rest: HelperArgs) =>
+  register("scitext", (x: unknown, ...rest: HelperArgs) =>
     formatScientific(num(x, "scitext"), optionalInt(rest, 0, 2)),
   );
-  hb.registerHelper("general", (x: unknown, ...rest: HelperArgs) =>
+  register("general", (x: unknown, ...rest: HelperArgs) =>
     formatGeneral(num(x, "general"), optionalInt(rest, 0, 4)),
   );
   // {{tex "x^2"}} or {{#tex}}x^{{n}}{{/tex}} inline; texd the same in display mode.
-  hb.registerHelper("tex", function (this: unknown, ...args: HelperArgs) {
+  register("tex", function (this: unknown, ...args: HelperArgs) {
     return safe(renderTex(texSource(this, args, "tex"), false));
   });
-  hb.registerHelper("texd", function (this: unknown, ...args: HelperArgs) {
+  register("texd", function (this: unknown, ...args: HelperArgs) {
     return safe(renderTex(texSource(this, args, "texd"), true));
   });
-  hb.registerHelper("chart", (spec: unknown) => {
+  register("chart", (spec: unknown) => {
     if (!isChartSpec(spec)) {
       throw new ReportError('{{chart}} expects a vega-lite spec (an object whose "$schema" names vega-lite)');
     }
@@ -144,7 +188,7 @@ function registerHelpers(
     if (svg === undefined) throw new ReportError("{{chart}}: this spec was not part of the render data");
     return safe(`<div class="chart">${svg}</div>`);
   });
-  hb.registerHelper("number", (kind: unknown, id: unknown) => {
+  register("number", (kind: unknown, id: unknown) => {
     if (typeof kind !== "string" || typeof id !== "string" || id === "") {
       throw new ReportError("{{number kind id}} needs two strings");
     }
@@ -154,47 +198,39 @@ function registerHelpers(
     state.labels.set(id, { kind, n });
     return String(n);
   });
-  hb.registerHelper("ref", (id: unknown) => {
+  register("ref", (id: unknown) => {
     if (typeof id !== "string") throw new ReportError("{{ref id}} needs a string id");
     if (state.pass === 1) return "?";
     const label = state.previous.get(id);
     if (!label) throw new ReportError(`{{ref "${id}"}}: no figure, table or equation has that id`);
     return String(label.n);
   });
-  hb.registerHelper("heading", (level: unknown, title: unknown) => {
+  register("heading", (level: unknown, title: unknown) => {
     if (typeof level !== "number" || !Number.isInteger(level) || level < 1 || level > 6) {
       throw new ReportError(`section level must be 1..6, got ${String(level)}`);
     }
     return safe(`<h${level}>${hb.escapeExpression(String(title))}</h${level}>`);
   });
-  hb.registerHelper("need", (value: unknown, where: unknown, field: unknown) => {
+  register("need", (value: unknown, where: unknown, field: unknown) => {
     if (value === undefined || value === null || value === "") {
       throw new ReportError(`${String(where)} needs ${String(field)}=`);
     }
     return value;
   });
-  hb.registerHelper("default", (value: unknown, fallback: unknown) =>
-    value === undefined ? fallback : value,
-  );
-  hb.registerHelper("eq", (a: unknown, b: unknown) => a === b);
-  hb.registerHelper("ne", (a: unknown, b: unknown) => a !== b);
-  hb.registerHelper("lt", (a: unknown, b: unknown) => (a as number) < (b as number));
-  hb.registerHelper("lte", (a: unknown, b: unknown) => (a as number) <= (b as number));
-  hb.registerHelper("gt", (a: unknown, b: unknown) => (a as number) > (b as number));
-  hb.registerHelper("gte", (a: unknown, b: unknown) => (a as number) >= (b as number));
-  hb.registerHelper("and", (...args: HelperArgs) => args.slice(0, -1).every(Boolean));
-  hb.registerHelper("or", (...args: HelperArgs) => args.slice(0, -1).some(Boolean));
-  hb.registerHelper("not", (a: unknown) => !a);
+  register("default", (value: unknown, fallback: unknown) => (value === undefined ? fallback : value));
+  register("eq", (a: unknown, b: unknown) => a === b);
+  register("ne", (a: unknown, b: unknown) => a !== b);
+  register("lt", (a: unknown, b: unknown) => (a as number) < (b as number));
+  register("lte", (a: unknown, b: unknown) => (a as number) <= (b as number));
+  register("gt", (a: unknown, b: unknown) => (a as number) > (b as number));
+  register("gte", (a: unknown, b: unknown) => (a as number) >= (b as number));
+  register("and", (...args: HelperArgs) => args.slice(0, -1).every(Boolean));
+  register("or", (...args: HelperArgs) => args.slice(0, -1).some(Boolean));
+  register("not", (a: unknown) => !a);
   // (array a b c) -> [a, b, c], e.g. to pass one row to the verification-table partial.
-  hb.registerHelper("array", (...args: HelperArgs) => args.slice(0, -1));
-  hb.registerHelper(
-    "sub",
-    (a: unknown, b: unknown) => (num(a, "sub") ?? Number.NaN) - (num(b, "sub") ?? Number.NaN),
-  );
-  hb.registerHelper(
-    "mul",
-    (a: unknown, b: unknown) => (num(a, "mul") ?? Number.NaN) * (num(b, "mul") ?? Number.NaN),
-  );
+  register("array", (...args: HelperArgs) => args.slice(0, -1));
+  register("sub", (a: unknown, b: unknown) => (num(a, "sub") ?? Number.NaN) - (num(b, "sub") ?? Number.NaN));
+  register("mul", (a: unknown, b: unknown) => (num(a, "mul") ?? Number.NaN) * (num(b, "mul") ?? Number.NaN));
 }
 
 function texSource(context: unknown, args: HelperArgs, helper: string): string {
@@ -211,36 +247,72 @@ function texSource(context: unknown, args: HelperArgs, helper: string): string {
 export function renderTemplateSet(set: TemplateSet, data: object, charts: WeakMap<object, string>): string {
   const state: NumberingState = { pass: 1, counters: new Map(), labels: new Map(), previous: new Map() };
   const hb = Handlebars.create();
-  registerHelpers(hb, state, charts);
+  const depth: Depth = { inBuiltin: 0 };
+  registerHelpers(hb, state, charts, depth);
   const isHelper = (name: string) => Object.hasOwn(hb.helpers, name);
+  const isBuiltinPartial = (name: string) => Object.hasOwn(BUILTIN_PARTIALS, name);
 
-  // Built-in partials (strict=false) let errors pass through to the calling template's file.
-  const compileFile = (file: string, source: string, strict: boolean): Handlebars.TemplateDelegate => {
-    let compiled: Handlebars.TemplateDelegate;
+  const compile = (file: string, source: string, strict: boolean): Handlebars.TemplateDelegate => {
     try {
       const ast = hb.parse(source);
-      if (strict) makeStrict(ast, isHelper);
-      compiled = hb.compile(ast, { noEscape: false, preventIndent: true });
+      if (strict) makeStrict(ast, isHelper, isBuiltinPartial);
+      return hb.compile(ast, { noEscape: false, preventIndent: true });
     } catch (error) {
       throw toTemplateError(error, file);
     }
+  };
+  // A user template: its errors become TemplateErrors naming it.
+  const userFile = (file: string, source: string): Handlebars.TemplateDelegate => {
+    const compiled = compile(file, source, true);
     return (context: unknown, options?: Handlebars.RuntimeOptions) => {
       try {
         return compiled(context, options);
       } catch (error) {
-        if (!strict) throw error;
         throw toTemplateError(error, file);
       }
     };
   };
+  // A built-in partial (non-strict): errors pass on to the calling template, placed at the call (the site
+  // the caller's AST pass added) unless they arose in the caller's own partial-block content.
+  const builtin = (name: string, source: string): Handlebars.TemplateDelegate => {
+    const compiled = compile(`(built-in partial ${name})`, source, false);
+    return (context: unknown, options?: Handlebars.RuntimeOptions) => {
+      const data = options?.data as Record<string, unknown> | undefined;
+      const block = data?.["partial-block"];
+      if (data && typeof block === "function") {
+        data["partial-block"] = (...args: unknown[]) => {
+          const saved = depth.inBuiltin;
+          depth.inBuiltin = 0;
+          try {
+            return block(...args);
+          } finally {
+            depth.inBuiltin = saved;
+          }
+        };
+      }
+      depth.inBuiltin++;
+      try {
+        return compiled(context, options);
+      } catch (error) {
+        const site = (context as Record<string, unknown> | null)?.[SITE_KEY];
+        const m = typeof site === "string" ? /^(\d+):(\d+)$/.exec(site) : null;
+        const placeable = typeof error === "object" && error !== null && !(error instanceof TemplateError);
+        if (m && placeable && !(error instanceof MissingVariableError) && !failedAt.has(error)) {
+          failedAt.set(error, { line: Number(m[1]), column: Number(m[2]) });
+        }
+        throw error;
+      } finally {
+        depth.inBuiltin--;
+      }
+    };
+  };
 
-  for (const [name, source] of Object.entries(BUILTIN_PARTIALS)) {
-    hb.registerPartial(name, compileFile(`(built-in partial ${name})`, source, false));
-  }
+  for (const [name, source] of Object.entries(BUILTIN_PARTIALS))
+    hb.registerPartial(name, builtin(name, source));
   for (const [name, file] of set.partials) {
-    hb.registerPartial(name, compileFile(file, set.sources.get(file) ?? "", true));
+    hb.registerPartial(name, userFile(file, set.sources.get(file) ?? ""));
   }
-  const entry = compileFile(set.entry, set.sources.get(set.entry) ?? "", true);
+  const entry = userFile(set.entry, set.sources.get(set.entry) ?? "");
   const run = () => entry(data, { allowProtoPropertiesByDefault: false });
   run();
   state.pass = 2;
