@@ -64,21 +64,23 @@ export interface LayerShape {
 export function describeLayers(
   layers: unknown,
   inputDim: number,
-): { outDim: number; parameters: number; buffers: number; widths: number[] } {
+): { outDim: number; parameters: number; buffers: number; widths: number[]; layerParameters: number[] } {
   const specs = parseLayers(layers);
   let inDim = inputDim;
   let parameters = 0;
   let buffers = 0;
   const widths: number[] = [];
+  const layerParameters: number[] = [];
   for (const spec of specs) {
     const definition = registry.get(spec.name) as LayerDefinition;
     const shape = definition.shape?.(spec.config, inDim) ?? { outDim: inDim, parameters: 0 };
     parameters += shape.parameters;
+    layerParameters.push(shape.parameters);
     buffers += shape.buffers ?? 0;
     inDim = shape.outDim;
     widths.push(inDim);
   }
-  return { outDim: inDim, parameters, buffers, widths };
+  return { outDim: inDim, parameters, buffers, widths, layerParameters };
 }
 
 /** A parsed spec: the layer name and its validated config. */

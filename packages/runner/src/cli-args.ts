@@ -30,13 +30,24 @@ export function parse(
   }
 }
 
-/** Stops the work on the first Ctrl-C; a second one exits at once. */
+/** How long a stop request waits for the work to wind down before the process exits anyway. */
+export const STOP_GRACE_MS = 1000;
+
+/**
+ * Stops the work on the first Ctrl-C (or SIGTERM); if it has not wound down within STOP_GRACE_MS — a phase
+ * that cannot be interrupted, such as parsing a data file — the process exits anyway, which is safe because
+ * every write is atomic. A second Ctrl-C exits at once.
+ */
 export function interruptible(io: Out): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     io.err.write("\nnabla: stopping (finished results are kept; Ctrl-C again to quit at once)\n");
     controller.abort();
+    setTimeout(() => {
+      io.err.write("nabla: stopped (finished results are kept; nothing is half-written)\n");
+      process.exit(130);
+    }, STOP_GRACE_MS).unref();
   };
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
@@ -65,4 +76,15 @@ export function positiveIntFlag(flag: string, value: string | boolean | undefine
   if (!Number.isInteger(n) || n < 1)
     throw new UserError(`--${flag}: expected a positive integer, got "${String(value)}"`);
   return n;
+}
+
+/** Stack traces of internal errors are printed only on request (`--verbose` or NABLA_VERBOSE=1). */
+export function verbose(): boolean {
+  return process.env.NABLA_VERBOSE === "1" || process.env.NABLA_VERBOSE === "true";
+}
+
+/** One line per failed experiment (a user error's message; for a bug, its first line, the stack on request). */
+export function describeFailure(f: { name: string; message: string; user: boolean; stack?: string }): string {
+  const line = `nabla: ${f.name} failed: ${f.message.split("\n")[0]}\n`;
+  return f.user || !verbose() || f.stack === undefined ? line : `${line}${f.stack}\n`;
 }

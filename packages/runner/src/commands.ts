@@ -1,9 +1,18 @@
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
-import { interruptible, type Out, onePositional, parse, positiveIntFlag } from "./cli-args.js";
+import {
+  describeFailure,
+  interruptible,
+  type Out,
+  onePositional,
+  parse,
+  positiveIntFlag,
+  verbose,
+} from "./cli-args.js";
 import { CancelledError, isUserFacing, UserError } from "./errors.js";
 import { evalCommand } from "./eval-command.js";
 import { runExperiment } from "./experiment.js";
 import { experimentsCommand } from "./experiments-command.js";
+import { preflight } from "./preflight.js";
 import { createProgressRenderer } from "./progress.js";
 import { loadSpecFile, readSpecFile } from "./spec.js";
 import { runSweep, sweepExperiments } from "./sweep.js";
@@ -78,6 +87,7 @@ async function runCommand(args: string[], io: Out): Promise<number> {
   }
   const file = onePositional(positionals, "run");
   const spec = loadSpecFile(file);
+  preflight(spec, file);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
   try {
@@ -106,6 +116,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
   }
   const file = onePositional(positionals, "sweep");
   const specs = sweepExperiments(readSpecFile(file), file);
+  for (const spec of specs) preflight(spec, `${file} (experiment ${spec.name})`);
   const workers = positiveIntFlag("workers", values.workers as string | undefined);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
@@ -118,8 +129,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
       onProgress: progress.listener,
     });
     progress.clear();
-    for (const f of result.failures)
-      io.err.write(`nabla: ${f.name} failed: ${f.user ? f.message : f.stack}\n`);
+    for (const f of result.failures) io.err.write(describeFailure(f));
     const done = result.outcomes.length;
     io.err.write(
       `nabla: sweep ${done}/${specs.length} finished` +
@@ -191,7 +201,9 @@ export async function runCli(
   args: string[],
   io: Out = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
-  const [command, ...rest] = args;
+  // --verbose anywhere: stack traces of internal errors (same as NABLA_VERBOSE=1).
+  if (args.includes("--verbose")) process.env.NABLA_VERBOSE = "1";
+  const [command, ...rest] = args.filter((a) => a !== "--verbose");
   try {
     switch (command) {
       case "run":
@@ -224,7 +236,11 @@ export async function runCli(
       io.err.write(`nabla: ${err.message}\n`);
       return 1;
     }
-    io.err.write(`nabla: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    const error = err as Error;
+    io.err.write(`nabla: internal error: ${error?.message ?? String(err)}\n`);
+    io.err.write(
+      verbose() ? `${error?.stack ?? ""}\n` : "nabla: (run with NABLA_VERBOSE=1 for the stack trace)\n",
+    );
     return 1;
   }
 }

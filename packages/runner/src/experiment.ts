@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { datasetInfo, featureSize } from "@nabla/data";
 import { gemmKernelInfo } from "@nabla/ndarray";
 import { createOptimizer, createScheduler } from "@nabla/optim";
@@ -7,12 +7,14 @@ import { evalLoader, loadExperimentData, trainLoader } from "./data.js";
 import { CancelledError, UserError } from "./errors.js";
 import { cacheKey, describeEnvironment } from "./fingerprint.js";
 import { buildModule, modelLayers, nablaModel, type TrainableModel, tfjsModel } from "./models.js";
+import { preflight } from "./preflight.js";
 import {
   ensureResultsDir,
+  loadResults,
   RESULTS_SCHEMA_VERSION,
   type Results,
+  resultsDigest,
   resultsPath,
-  tryLoadResults,
   writeResults,
 } from "./results.js";
 import { type ExperimentSpec, parseSpec } from "./spec.js";
@@ -39,13 +41,20 @@ export interface RunOutcome {
 export function cachedResults(
   spec: ExperimentSpec,
   resultsDir: string,
-): { file: string; key: string; results?: Results } {
+): { file: string; key: string; results?: Results; distrusted?: string } {
   const gemm = gemmKernelInfo();
   // The instruction set is part of the kernel: AVX-512, AVX2 and WASM kernels may round differently.
   const key = cacheKey(spec, `${gemm.kernel}/${gemm.isa}`);
   const file = resultsPath(resultsDir, spec.name);
-  const previous = tryLoadResults(file);
-  return { file, key, results: previous?.cacheKey === key ? previous : undefined };
+  if (!existsSync(file)) return { file, key };
+  try {
+    const previous = loadResults(file);
+    return { file, key, results: previous.cacheKey === key ? previous : undefined };
+  } catch (err) {
+    // An unreadable or older file is simply recomputed; one whose digest fails is said to be so.
+    const message = (err as Error).message;
+    return { file, key, distrusted: message.includes("digest does not match") ? message : undefined };
+  }
 }
 
 /**
@@ -55,10 +64,14 @@ export function cachedResults(
  */
 export async function runExperiment(specInput: unknown, options: RunOptions): Promise<RunOutcome> {
   const spec = parseSpec(specInput);
+  preflight(spec);
   ensureResultsDir(options.resultsDir);
   const { onProgress, signal } = options;
   const started = performance.now();
-  const { file, key, results: cached } = cachedResults(spec, options.resultsDir);
+  const { file, key, results: cached, distrusted } = cachedResults(spec, options.resultsDir);
+  if (distrusted !== undefined) {
+    onProgress?.({ type: "data", name: spec.name, message: `${distrusted.split(";")[0]}: recomputing it` });
+  }
   if (cached !== undefined && options.force !== true) {
     onProgress?.({
       type: "done",
@@ -120,6 +133,7 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
       environment: describeEnvironment(spec, gemmKernelInfo(), model.backendName),
       status: outcome.status,
       metrics: outcome.metrics,
+      digest: resultsDigest({ cacheKey: key, status: outcome.status, metrics: outcome.metrics }),
       timings: {
         startedAt,
         setupSeconds,

@@ -1,7 +1,14 @@
 /** `nabla experiments <folder>`: a report's whole experiments folder, through the experiments driver. */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { interruptible, type Out, onePositional, parse, positiveIntFlag } from "./cli-args.js";
+import {
+  describeFailure,
+  interruptible,
+  type Out,
+  onePositional,
+  parse,
+  positiveIntFlag,
+} from "./cli-args.js";
 import { UserError } from "./errors.js";
 import { runExperimentsFolder } from "./folder.js";
 import { createProgressRenderer } from "./progress.js";
@@ -64,8 +71,7 @@ export async function experimentsCommand(args: string[], io: Out): Promise<numbe
       },
     });
     progress.clear();
-    for (const f of outcome.failures)
-      io.err.write(`nabla: ${f.name} failed: ${f.user ? f.message : f.stack}\n`);
+    for (const f of outcome.failures) io.err.write(describeFailure(f));
     const all = [...outcome.runs, ...outcome.tasks];
     const computed = all.filter((o) => !o.cached).length;
     io.err.write(

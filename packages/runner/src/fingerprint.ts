@@ -4,10 +4,13 @@ import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canonicalJson } from "./canonical.js";
 import { UserError } from "./errors.js";
 import type { Environment } from "./results.js";
 import { RESULTS_SCHEMA_VERSION } from "./results.js";
 import type { ExperimentSpec } from "./spec.js";
+
+export { canonicalJson };
 
 /** The packages whose code decides the numbers in a results file. */
 const SHAPING_PACKAGES = [
@@ -121,18 +124,6 @@ export function packageFingerprint(name: string): PackageFingerprint | null {
 
 function packagesFor(spec: ExperimentSpec): string[] {
   return ["@nabla/runner", ...SHAPING_PACKAGES, ...(spec.model.kind === "mlp-tfjs" ? TFJS_PACKAGES : [])];
-}
-
-/** JSON with object keys sorted at every level, so a hash does not depend on key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The part of a spec that shapes results: not its name, description or where the (verified) data sits. */

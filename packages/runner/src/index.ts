@@ -33,6 +33,7 @@ export {
   metricsSchema,
   RESULTS_SCHEMA_VERSION,
   type Results,
+  resultsDigest,
   resultsPath,
   resultsSchema,
   serializeResults,
@@ -75,6 +76,7 @@ export {
   type TaskSpec,
   taskCacheKey,
   taskKinds,
+  taskResultsDigest,
   taskResultsSchema,
 } from "./tasks.js";
 export { MAX_CURVE_POINTS, type ProgressEvent, type ProgressListener } from "./train.js";

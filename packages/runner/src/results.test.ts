@@ -30,7 +30,7 @@ describe("loadResults", () => {
     expect(() => loadResults(bad)).toThrow(/bad\.json: not valid JSON/);
     writeFileSync(bad, JSON.stringify({ schemaVersion: 0 }));
     expect(() => loadResults(bad)).toThrow(
-      `${bad}: schemaVersion: Invalid input: expected 1 (results schema version 1)`,
+      `${bad}: schemaVersion: Invalid input: expected 2 (results schema version 2)`,
     );
   });
 });

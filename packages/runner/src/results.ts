@@ -1,12 +1,14 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureOutputDir, OutputDirError, writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
+import { canonicalJson } from "./canonical.js";
 import { ResultsError, UserError } from "./errors.js";
 import { type ExperimentSpec, parseSpec } from "./spec.js";
 
 /** Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread. */
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 const finite = z.number().finite();
 const fraction = z.number().min(0).max(1);
@@ -79,6 +81,11 @@ export const resultsSchema = z.strictObject({
   status: z.enum(["ok", "diverged"]),
   metrics: metricsSchema,
   timings: timingsSchema,
+  /**
+   * sha-256 over the canonical JSON of cacheKey, status and metrics: a file whose numbers were edited after
+   * the run wrote them is recomputed by the runner and refused by the reports, not trusted.
+   */
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type Results = z.output<typeof resultsSchema>;
 
@@ -124,6 +131,16 @@ export function serializeResults(results: Results): string {
   return `${formatJson(results)}\n`;
 }
 
+/** The content digest of a results file (see resultsSchema.digest). */
+export function resultsDigest(results: Pick<Results, "cacheKey" | "status" | "metrics">): string {
+  const material = canonicalJson({
+    cacheKey: results.cacheKey,
+    status: results.status,
+    metrics: results.metrics,
+  });
+  return createHash("sha256").update(material).digest("hex");
+}
+
 export function writeResults(file: string, results: Results): void {
   const checked = resultsSchema.safeParse(results);
   // Writing an invalid file would poison the cache; this is a bug, not a user error.
@@ -154,6 +171,11 @@ export function loadResults(file: string): Results {
     const path = issue.path.map(String).join(".") || "(root)";
     throw new ResultsError(
       `${file}: ${path}: ${issue.message} (results schema version ${RESULTS_SCHEMA_VERSION})`,
+    );
+  }
+  if (resultsDigest(parsed.data) !== parsed.data.digest) {
+    throw new ResultsError(
+      `${file}: its digest does not match its contents (the metrics, status or cache key were edited after the run wrote them); rerun the experiment or delete the file`,
     );
   }
   try {

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CancelledError, UserError } from "./errors.js";
 import { cachedResults, type RunOutcome } from "./experiment.js";
+import { preflight } from "./preflight.js";
 import { ensureResultsDir } from "./results.js";
 import { type ExperimentSpec, expandSweep, parseSpec } from "./spec.js";
 import type { ProgressEvent, ProgressListener } from "./train.js";
@@ -81,6 +82,7 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
   if (!Number.isInteger(workerCount) || workerCount < 1) {
     throw new UserError(`workers: expected a positive integer, got ${String(options.workers)}`);
   }
+  for (const spec of specs) preflight(spec);
   ensureResultsDir(resultsDir);
   const byName = new Map<string, RunOutcome>();
   const failures: SweepFailure[] = [];

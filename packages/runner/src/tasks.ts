@@ -8,12 +8,13 @@ import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
+import { canonicalJson } from "./canonical.js";
 import { CancelledError, ResultsError, SpecError, UserError } from "./errors.js";
-import { canonicalJson, packageFingerprint } from "./fingerprint.js";
+import { packageFingerprint } from "./fingerprint.js";
 import { formatJson, resultsPath } from "./results.js";
 import { formatSpecError } from "./spec-errors.js";
 
-export const TASK_RESULTS_SCHEMA_VERSION = 1;
+export const TASK_RESULTS_SCHEMA_VERSION = 2;
 
 export interface TaskContext {
   signal?: AbortSignal;
@@ -139,8 +140,17 @@ export const taskResultsSchema = z.strictObject({
   config: z.unknown(),
   result: z.unknown(),
   timings: z.strictObject({ startedAt: z.string(), totalSeconds: z.number().nonnegative() }),
+  /** sha-256 over the canonical JSON of cacheKey and result (see the training results' digest). */
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type TaskResults = z.output<typeof taskResultsSchema>;
+
+/** The content digest of a task's results file. */
+export function taskResultsDigest(results: Pick<TaskResults, "cacheKey" | "result">): string {
+  return createHash("sha256")
+    .update(canonicalJson({ cacheKey: results.cacheKey, result: results.result }))
+    .digest("hex");
+}
 
 /** Reads and validates a task's results file; ResultsError names the file and the first bad field. */
 export function loadTaskResults(file: string): TaskResults {
@@ -155,6 +165,11 @@ export function loadTaskResults(file: string): TaskResults {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ResultsError(`${file}: ${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
+  }
+  if (taskResultsDigest(parsed.data) !== parsed.data.digest) {
+    throw new ResultsError(
+      `${file}: its digest does not match its contents (the result or cache key were edited after the task wrote them); rerun the experiment or delete the file`,
+    );
   }
   return parsed.data;
 }
@@ -198,7 +213,11 @@ export async function runTask(
     config: spec.config,
     result,
     timings: { startedAt, totalSeconds: (performance.now() - started) / 1000 },
+    digest: "",
   };
+  // Through JSON first: the digest must be over what the file will hold (undefined fields dropped).
+  results.result = JSON.parse(JSON.stringify(result ?? null));
+  results.digest = taskResultsDigest(results);
   writeFileAtomicSync(file, `${formatJson(results)}\n`);
   return { results, file, cached: false };
 }

@@ -106,7 +106,10 @@ describe("nabla CLI", () => {
     const r = await ran;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain("nabla: stopping");
-    expect(r.stderr).toContain("nabla: long: cancelled; nothing was written for it");
+    // Wound down by the loop, or — on a machine too busy to get there within the grace period — by the exit.
+    expect(r.stderr).toMatch(
+      /nabla: long: cancelled; nothing was written for it|nabla: stopped \(finished results are kept/,
+    );
     // The results folder holds no results and no temp file.
     let files: string[] = [];
     try {
@@ -131,7 +134,9 @@ describe("nabla CLI", () => {
     child.kill("SIGINT");
     const r = await ran;
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain("nabla: sweep 1/2 finished, 1 cancelled");
+    expect(r.stderr).toMatch(
+      /nabla: sweep 1\/2 finished, 1 cancelled|nabla: stopped \(finished results are kept/,
+    );
     expect(readdirSync(join(dir, "res"))).toEqual(["quick.json", "quick.safetensors"]);
     const json = JSON.parse(readFileSync(join(dir, "res", "quick.json"), "utf8"));
     expect(resultsSchema.safeParse(json).success).toBe(true);

@@ -1,0 +1,105 @@
+/**
+ * Pre-flight: what a run will hold in memory, estimated from the spec alone (no data read, nothing
+ * allocated), against what this machine has — so a model or dataset that cannot fit fails in a moment with
+ * one line naming the field, instead of the kernel's OOM killer ending the process (or a RangeError deep in
+ * a loader after minutes of work).
+ */
+import { constants } from "node:buffer";
+import { freemem, totalmem } from "node:os";
+import { featureSize } from "@nabla/data";
+import { describeLayers } from "@nabla/nn";
+import { experimentDatasetInfo } from "./datasets.js";
+import { SpecError } from "./errors.js";
+import { modelLayers } from "./models.js";
+import type { ExperimentSpec } from "./spec.js";
+
+export interface MemoryEstimate {
+  /** Bytes by what holds them. */
+  parts: { parameters: number; optimizer: number; activations: number; data: number };
+  total: number;
+  /** The largest single array the run allocates, in elements (typed arrays have a maximum length). */
+  largestArray: number;
+}
+
+/** Optimizer state per parameter, in copies of the parameters (momentum buffers, Adam's moments). */
+function optimizerCopies(spec: ExperimentSpec): number {
+  const o = spec.optimizer as { kind: string; momentum?: number; amsgrad?: boolean };
+  if (o.kind === "sgd") return (o.momentum ?? 0) > 0 ? 1 : 0;
+  if (o.kind === "adam" || o.kind === "adamw") return o.amsgrad ? 3 : 2;
+  return 2;
+}
+
+/** Bytes the run will need: float32 numbers, except the data, which sources hold as bytes. */
+export function estimateMemory(spec: ExperimentSpec): MemoryEstimate {
+  const info = experimentDatasetInfo(spec);
+  const inputDim = featureSize(info.featureShape);
+  const described = describeLayers(modelLayers(spec, info), inputDim);
+  const widths = [inputDim, ...described.widths];
+  // Value, gradient and the best epoch's copy of every parameter; buffers twice (live and best copy).
+  const parameters = 4 * (3 * described.parameters + 2 * described.buffers);
+  const optimizer = 4 * optimizerCopies(spec) * described.parameters;
+  // Each layer keeps its output and its input gradient per batch row (train and a smaller eval batch).
+  const activations = 4 * 2 * 2 * spec.batchSize * widths.reduce((a, b) => a + b, 0);
+  const samples = Object.values(info.splitSizes).reduce((a, b) => a + b, 0);
+  // The source's bytes plus the loader's resident copy (WebAssembly memory) and one normalised batch.
+  const data = 2 * samples * inputDim + 4 * spec.batchSize * inputDim;
+  // One layer's parameters are one array (a Linear's weight), as is each split of the data.
+  const largestSplit = Math.max(...Object.values(info.splitSizes)) * inputDim;
+  const largestArray = Math.max(largestSplit, ...described.layerParameters);
+  return {
+    parts: { parameters, optimizer, activations, data },
+    total: parameters + optimizer + activations + data,
+    largestArray,
+  };
+}
+
+/**
+ * Memory this process may use: what the OS reports available, within a cgroup limit if there is one, and
+ * within NABLA_MEMORY_LIMIT (bytes) when set — a cap for shared machines.
+ */
+export function availableMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const limit = constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  const cap = Number(process.env.NABLA_MEMORY_LIMIT);
+  return Math.min(freemem(), limit, Number.isFinite(cap) && cap > 0 ? cap : Number.POSITIVE_INFINITY);
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1e12) return `${(n / 1e12).toFixed(1)} TB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e3).toFixed(1)} kB`;
+}
+
+/** The spec field to change when `part` dominates. */
+function culprit(spec: ExperimentSpec, part: keyof MemoryEstimate["parts"]): string {
+  if (part === "data") return spec.data.source === "synthetic" ? "data.trainCount" : "data";
+  if (part === "activations") return "batchSize";
+  return "layers" in spec.model ? "model.layers" : "model.hiddenDims";
+}
+
+/**
+ * Throws a one-line SpecError when the run cannot fit: a single array over the typed-array maximum, or a
+ * total over what the machine has (`available`, default availableMemory()). `source` names the spec file.
+ */
+export function preflight(
+  spec: ExperimentSpec,
+  source = spec.name,
+  available = availableMemory(),
+): MemoryEstimate {
+  const estimate = estimateMemory(spec);
+  const parts = Object.entries(estimate.parts) as [keyof MemoryEstimate["parts"], number][];
+  const [worst] = parts.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const breakdown = parts.map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ");
+  if (estimate.largestArray > constants.MAX_LENGTH) {
+    throw new SpecError(
+      `${source}: ${culprit(spec, worst)}: the run needs an array of ${estimate.largestArray.toExponential(2)} numbers, beyond the ${constants.MAX_LENGTH.toExponential(2)} a typed array holds; make it smaller`,
+    );
+  }
+  if (estimate.total > available) {
+    throw new SpecError(
+      `${source}: ${culprit(spec, worst)}: the run needs about ${formatBytes(estimate.total)} of memory (${breakdown}) but this machine has ${formatBytes(available)} available; make it smaller`,
+    );
+  }
+  return estimate;
+}
