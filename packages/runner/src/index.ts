@@ -69,6 +69,7 @@ export {
   parseTaskSpec,
   registerTask,
   runTask,
+  TASK_RESULTS_SCHEMA_VERSION,
   type TaskContext,
   type TaskDefinition,
   type TaskOutcome,

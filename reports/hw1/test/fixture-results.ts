@@ -5,7 +5,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSpec, type Results, resultsSchema } from "@nabla/runner";
+import {
+  parseSpec,
+  RESULTS_SCHEMA_VERSION,
+  type Results,
+  resultsDigest,
+  resultsSchema,
+  TASK_RESULTS_SCHEMA_VERSION,
+  taskResultsDigest,
+} from "@nabla/runner";
 import type { CrossCheckResult } from "../src/crosscheck.js";
 
 /** Small deterministic generator (an LCG is plenty for fixture noise). */
@@ -47,7 +55,7 @@ function makeResults(shape: RunShape): Results {
   const valLoss = shape.valAccuracy.map((a, i) => 1.95 - 1.1 * (a - 0.4) + 0.02 * i);
   const bestEpoch = epochs === 0 ? null : shape.valAccuracy.indexOf(Math.max(...shape.valAccuracy)) + 1;
   const results = {
-    schemaVersion: 1,
+    schemaVersion: RESULTS_SCHEMA_VERSION,
     name: shape.name,
     cacheKey: "0123456789abcdef".repeat(4),
     spec: parseSpec({ name: shape.name, ...shape.spec }),
@@ -86,7 +94,11 @@ function makeResults(shape: RunShape): Results {
       totalSeconds: 1.65 + shape.trainLoss.reduce((s, _, i) => s + 4.5 + 0.01 * i, 0),
     },
   };
-  return resultsSchema.parse(results);
+  // The digest is computed as the runner's writeResults does, so the fixture passes loadResults' check.
+  return resultsSchema.parse({
+    ...results,
+    digest: resultsDigest(results as Parameters<typeof resultsDigest>[0]),
+  });
 }
 
 const Q3_LOSS = [1.8862, 1.5601, 1.4877, 1.4451, 1.4139, 1.3829, 1.3474, 1.3381, 1.3072, 1.2831];
@@ -185,13 +197,15 @@ export function writeFixture(dir: string, fixture: Fixture, skip: string[] = [])
 
 /** A task's results file in the runner's format (taskResultsSchema), holding `result`. */
 export function taskResultsFile(name: string, kind: string, result: unknown) {
+  const cacheKey = "0".repeat(64);
   return {
-    schemaVersion: 1,
+    schemaVersion: TASK_RESULTS_SCHEMA_VERSION,
     name,
     kind,
-    cacheKey: "0".repeat(64),
+    cacheKey,
     config: {},
     result,
     timings: { startedAt: "2026-12-01T00:00:00.000Z", totalSeconds: 1 },
+    digest: taskResultsDigest({ cacheKey, result: JSON.parse(JSON.stringify(result)) }),
   };
 }
