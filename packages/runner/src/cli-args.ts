@@ -1,6 +1,6 @@
 /** Flag parsing, Ctrl-C handling and the output streams shared by the CLI's commands. */
 import { parseArgs } from "node:util";
-import { UserError } from "./errors.js";
+import { UsageError } from "./errors.js";
 
 export type Out = { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
 
@@ -24,9 +24,9 @@ export function parse(
     // Node's own text suggests `--` tricks; name the flag and point to the help instead.
     const flag = /'([^']+)'/.exec(e.message)?.[1];
     if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
-      throw new UserError(`${command}: unknown option "${flag}" (see nabla ${command} --help)`);
+      throw new UsageError(`${command}: unknown option "${flag}" (see nabla ${command} --help)`);
     }
-    throw new UserError(`${command}: ${e.message}`);
+    throw new UsageError(`${command}: ${e.message}`);
   }
 }
 
@@ -62,7 +62,7 @@ export function interruptible(io: Out): { signal: AbortSignal; dispose: () => vo
 
 export function onePositional(positionals: string[], command: string, what = "spec file"): string {
   if (positionals.length !== 1) {
-    throw new UserError(
+    throw new UsageError(
       `${command}: expected one ${what}, got ${positionals.length} (see nabla ${command} --help)`,
     );
   }
@@ -74,7 +74,7 @@ export function positiveIntFlag(flag: string, value: string | boolean | undefine
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
-    throw new UserError(`--${flag}: expected a positive integer, got "${String(value)}"`);
+    throw new UsageError(`--${flag}: expected a positive integer, got "${String(value)}"`);
   return n;
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
 import {
   describeFailure,
@@ -8,7 +9,7 @@ import {
   positiveIntFlag,
   verbose,
 } from "./cli-args.js";
-import { CancelledError, isUserFacing, UserError } from "./errors.js";
+import { CancelledError, isUserFacing, UsageError } from "./errors.js";
 import { evalCommand } from "./eval-command.js";
 import { runExperiment } from "./experiment.js";
 import { experimentsCommand } from "./experiments-command.js";
@@ -31,7 +32,9 @@ Usage:
   nabla data fetch [--dir folder]                 acquire and verify CIFAR-10 (cache: ~/.cache/nabla/cifar-10)
   nabla data verify [--dir folder]                check the CIFAR-10 files against their SHA-1 (no download)
 
-Run \`nabla <command> --help\` for the details of a command.`,
+Run \`nabla <command> --help\` for the details of a command, \`nabla --version\` for the version.
+Exit codes: 0 ok, 1 error (one line on stderr; NABLA_VERBOSE=1 or --verbose adds a bug's stack trace),
+2 usage error, 130 interrupted. NO_COLOR or TERM=dumb: plain output, no progress bars.`,
   run: `Usage: nabla run <spec.json> [--out dir] [--force]
 
 Runs the experiment described by spec.json and writes <out>/<name>.json (atomically).
@@ -114,10 +117,10 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
     io.out.write(`${HELP.sweep}\n`);
     return 0;
   }
+  const workers = positiveIntFlag("workers", values.workers as string | undefined);
   const file = onePositional(positionals, "sweep");
   const specs = sweepExperiments(readSpecFile(file), file);
   for (const spec of specs) preflight(spec, `${file} (experiment ${spec.name})`);
-  const workers = positiveIntFlag("workers", values.workers as string | undefined);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
   try {
@@ -157,7 +160,7 @@ async function dataCommand(args: string[], io: Out): Promise<number> {
   }
   const action = positionals[0];
   if ((action !== "fetch" && action !== "verify") || positionals.length > 1) {
-    throw new UserError(`data: expected "fetch" or "verify", got "${positionals.join(" ")}"`);
+    throw new UsageError(`data: expected "fetch" or "verify", got "${positionals.join(" ")}"`);
   }
   const progress = createProgressRenderer(io.err);
   const options = {
@@ -196,6 +199,12 @@ async function dataCommand(args: string[], io: Out): Promise<number> {
   return 0;
 }
 
+/** The version of @nabla/runner (the CLI's), read from its package.json. */
+function runnerVersion(): string {
+  const manifest = new URL("../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
 /** Runs the CLI with `args` (without node and script); returns the exit code. */
 export async function runCli(
   args: string[],
@@ -216,6 +225,11 @@ export async function runCli(
         return await experimentsCommand(rest, io);
       case "eval":
         return await evalCommand(rest, io);
+      case "--version":
+      case "-v":
+      case "version":
+        io.out.write(`nabla ${runnerVersion()}\n`);
+        return 0;
       case undefined:
       case "help":
       case "--help":
@@ -223,7 +237,7 @@ export async function runCli(
         io.out.write(`${HELP.main}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UserError(
+        throw new UsageError(
           `unknown command "${command}" (expected run, sweep, experiments, eval or data; see nabla --help)`,
         );
     }
@@ -234,7 +248,7 @@ export async function runCli(
     }
     if (isUserFacing(err)) {
       io.err.write(`nabla: ${err.message}\n`);
-      return 1;
+      return err instanceof UsageError ? 2 : 1;
     }
     const error = err as Error;
     io.err.write(`nabla: internal error: ${error?.message ?? String(err)}\n`);

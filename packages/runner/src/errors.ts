@@ -6,6 +6,11 @@ export class UserError extends Error {
   override name = "UserError";
 }
 
+/** The command line itself is wrong (unknown option or command, missing argument, bad flag value): exit 2. */
+export class UsageError extends UserError {
+  override name = "UsageError";
+}
+
 /** An experiment spec that does not validate; the message names the file, the field path and what was expected. */
 export class SpecError extends UserError {
   override name = "SpecError";

@@ -1,6 +1,6 @@
 /** `nabla eval <results.json | checkpoint.safetensors> [--split test|validation]`. */
 import { type Out, onePositional, parse } from "./cli-args.js";
-import { UserError } from "./errors.js";
+import { UsageError } from "./errors.js";
 import { evaluateCheckpoint } from "./evaluate.js";
 
 export const EVAL_HELP = `Usage: nabla eval <results.json | checkpoint.safetensors> [--split test|validation]
@@ -22,7 +22,7 @@ export async function evalCommand(args: string[], io: Out): Promise<number> {
   const path = onePositional(positionals, "eval", "results or checkpoint file");
   const split = (values.split as string | undefined) ?? "test";
   if (split !== "test" && split !== "validation") {
-    throw new UserError(`--split: expected "test" or "validation", got "${split}"`);
+    throw new UsageError(`--split: expected "test" or "validation", got "${split}"`);
   }
   const o = await evaluateCheckpoint(path, { split });
   const correct = Math.round(o.accuracy * o.count);

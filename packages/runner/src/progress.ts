@@ -51,12 +51,13 @@ export function describeEvent(event: ProgressEvent): string | undefined {
 /**
  * Renders progress on `stream`. On a TTY: a live bar per running experiment (epoch, batches, running loss,
  * ETA of the epoch), redrawn at most 10 times a second, with permanent lines printed above the bars.
- * Otherwise (CI, a log file): only the permanent lines.
+ * Otherwise (CI, a log file, TERM=dumb, NO_COLOR set): only the permanent lines, with no escape sequences.
  */
 export function createProgressRenderer(
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
 ): ProgressRenderer {
-  const tty = stream.isTTY === true;
+  // Live bars need cursor movement: only on a terminal that has it and when colour/escapes are not refused.
+  const tty = stream.isTTY === true && process.env.TERM !== "dumb" && process.env.NO_COLOR === undefined;
   const bars = new Map<string, string>();
   let drawn = 0;
   let lastDraw = 0;

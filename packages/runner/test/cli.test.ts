@@ -48,31 +48,93 @@ describe("nabla CLI", () => {
     expect((await nabla([], dir)).code).toBe(2);
   });
 
-  test("user errors: one line, no stack trace, exit 1", async () => {
+  test("user errors: one line, no stack trace, exit 1; usage errors exit 2", async () => {
     const dir = tempDir();
     const bad = writeSpec(dir, { name: "x", optimizer: { kind: "sgd", mometum: 0.9 } });
-    const cases: [string[], string][] = [
-      [["run", bad], `nabla: ${bad}: optimizer.mometum: unknown field (remove it or check its spelling)\n`],
-      [["run", "missing.json"], "nabla: missing.json: cannot read the spec file (ENOENT)\n"],
+    const cases: [string[], number, string][] = [
       [
-        ["frobnicate"],
-        'nabla: unknown command "frobnicate" (expected run, sweep, experiments, eval or data; see nabla --help)\n',
-      ],
-      [["run", bad, "--fast"], 'nabla: run: unknown option "--fast" (see nabla run --help)\n'],
-      [["sweep", bad, "--workers"], "nabla: sweep: Option '-w, --workers <value>' argument missing\n"],
-      [
-        ["sweep", writeSpec(dir, { name: "ok" }, "ok.json"), "--workers", "0"],
-        'nabla: --workers: expected a positive integer, got "0"\n',
-      ],
-      [
-        ["sweep", bad, "--workers", "0"],
+        ["run", bad],
+        1,
         `nabla: ${bad}: optimizer.mometum: unknown field (remove it or check its spelling)\n`,
       ],
+      [["run", "missing.json"], 1, "nabla: missing.json: cannot read the spec file (ENOENT)\n"],
+      [
+        ["frobnicate"],
+        2,
+        'nabla: unknown command "frobnicate" (expected run, sweep, experiments, eval or data; see nabla --help)\n',
+      ],
+      [["run", bad, "--fast"], 2, 'nabla: run: unknown option "--fast" (see nabla run --help)\n'],
+      [["run"], 2, "nabla: run: expected one spec file, got 0 (see nabla run --help)\n"],
+      [["sweep", bad, "--workers"], 2, "nabla: sweep: Option '-w, --workers <value>' argument missing\n"],
+      [
+        ["sweep", writeSpec(dir, { name: "ok" }, "ok.json"), "--workers", "0"],
+        2,
+        'nabla: --workers: expected a positive integer, got "0"\n',
+      ],
+      [["sweep", bad, "--workers", "0"], 2, 'nabla: --workers: expected a positive integer, got "0"\n'],
+      [
+        ["eval", bad, "--split", "train"],
+        2,
+        'nabla: --split: expected "test" or "validation", got "train"\n',
+      ],
     ];
-    for (const [args, message] of cases) {
+    for (const [args, code, message] of cases) {
       const r = await nabla(args, dir);
-      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.code, args.join(" ")).toBe(code);
       expect(r.stderr).toBe(message);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  test("--version prints the package's version; NO_COLOR and TERM=dumb give plain progress lines", async () => {
+    const dir = tempDir();
+    const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    for (const flag of ["--version", "-v"]) {
+      const r = await nabla([flag], dir);
+      expect(r).toMatchObject({ code: 0, stdout: `nabla ${manifest.version}\n`, stderr: "" });
+    }
+    const { createProgressRenderer } = await import("../src/progress.js");
+    for (const env of [{ NO_COLOR: "1" }, { TERM: "dumb" }]) {
+      const saved = { NO_COLOR: process.env.NO_COLOR, TERM: process.env.TERM };
+      Object.assign(process.env, env);
+      let written = "";
+      const renderer = createProgressRenderer({
+        isTTY: true,
+        columns: 80,
+        write: (s: string) => {
+          written += s;
+          return true;
+        },
+      } as never);
+      renderer.listener({ type: "start", name: "a", epochs: 1, stepsPerEpoch: 2 });
+      renderer.listener({
+        type: "step",
+        name: "a",
+        epoch: 1,
+        epochs: 1,
+        step: 1,
+        stepsPerEpoch: 2,
+        loss: 1,
+        epochElapsedSeconds: 1,
+      });
+      renderer.listener({
+        type: "epoch",
+        name: "a",
+        epoch: 1,
+        epochs: 1,
+        trainLoss: 1,
+        valAccuracy: 0.5,
+        valLoss: 1,
+        lr: 0.1,
+        seconds: 1,
+      });
+      renderer.clear();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      expect(written).toContain("a: epoch 1/1");
+      expect(written).not.toContain("\x1b");
     }
   });
 

@@ -52,6 +52,9 @@ async function tryWasm(): Promise<string | null> {
  * TF.js has one global active backend, so a model is tied to the backend active when it was created.
  */
 export async function useBackend(requested: TfjsBackendName = "wasm"): Promise<TfjsBackendInfo> {
+  // The cpu backend's first write prints an "install tfjs-node" banner into the user's output; PROD only
+  // silences TF.js's warnings and debug checks, it changes no arithmetic.
+  tf.env().set("PROD", true);
   let fallbackReason: string | null = null;
   if (requested === "wasm") {
     fallbackReason = await tryWasm();
