@@ -62,6 +62,7 @@ A JSON array of specs is accepted too. Each experiment is cached on its own. Ctr
 Options:
   --out, -o dir     results folder (default: ./results)
   --workers, -w n   worker threads (default: the number of cores)
+  --max-members n   the largest grid accepted (default 10,000)
   --force, -f       rerun even when cached results are up to date
   --help, -h        this text`,
   data: `Usage: nabla data fetch [--dir folder] [--cache-dir folder]
@@ -112,6 +113,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
     out: { type: "string", short: "o" },
     force: { type: "boolean", short: "f" },
     workers: { type: "string", short: "w" },
+    "max-members": { type: "string" },
   });
   if (values.help) {
     io.out.write(`${HELP.sweep}\n`);
@@ -119,7 +121,8 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
   }
   const workers = positiveIntFlag("workers", values.workers as string | undefined);
   const file = onePositional(positionals, "sweep");
-  const specs = sweepExperiments(readSpecFile(file), file);
+  const maxMembers = positiveIntFlag("max-members", values["max-members"] as string | undefined);
+  const specs = sweepExperiments(readSpecFile(file), file, maxMembers);
   for (const spec of specs) preflight(spec, `${file} (experiment ${spec.name})`);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);

@@ -64,9 +64,14 @@ export function workerScript(): URL {
 }
 
 /** Experiments of a sweep: a spec with `grid`, a plain spec, or a list of specs. */
-export function sweepExperiments(input: unknown, source = "spec"): ExperimentSpec[] {
-  if (Array.isArray(input)) return input.map((s, i) => parseSpec(s, `${source}[${i}]`));
-  return expandSweep(input, source);
+export function sweepExperiments(input: unknown, source = "spec", maxMembers?: number): ExperimentSpec[] {
+  if (Array.isArray(input)) {
+    if (maxMembers !== undefined && input.length > maxMembers) {
+      throw new UserError(`${source}: a list of ${input.length} specs, more than the limit of ${maxMembers}`);
+    }
+    return input.map((s, i) => parseSpec(s, `${source}[${i}]`));
+  }
+  return expandSweep(input, source, maxMembers);
 }
 
 /**
