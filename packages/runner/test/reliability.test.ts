@@ -3,7 +3,7 @@
  * (and the library where that is the contract).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
@@ -193,11 +193,16 @@ describe("8. messages", () => {
 
   test("internal errors are one line unless NABLA_VERBOSE=1 asks for the stack", async () => {
     const dir = tempDir();
-    // A results folder holding a results file that is a folder makes the write fail with EISDIR mid-run.
-    const out = join(dir, "out");
-    const file = spec(dir, tinySpec({ name: "x", epochs: 1 }));
-    const r = await nabla(["run", file, "--out", out, "--frobnicate"], dir);
-    expect(r.code).toBe(1);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const folder = join(dir, "experiments");
+    mkdirSync(folder);
+    spec(folder, { name: "bug", kind: "explode" }, "bug.json");
+    const tasks = fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.url));
+    const args = ["experiments", folder, "--out", join(dir, "out"), "--tasks", tasks];
+    const quiet = await nabla(args, dir);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toContain("nabla: bug failed: boom: undefined is not a function\n");
+    expect(quiet.stderr).not.toMatch(/\n\s+at /);
+    const loud = await nabla(args, dir, { NABLA_VERBOSE: "1" });
+    expect(loud.stderr).toMatch(/nabla: bug failed: boom[^\n]*\nTypeError: boom[^\n]*\n\s+at /);
   });
 });
