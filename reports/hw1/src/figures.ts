@@ -111,21 +111,22 @@ function lineChart(opts: {
       },
     },
   };
-  const bands: Spec[] =
-    opts.bands === undefined || opts.bands.length === 0
-      ? []
-      : [
-          {
-            data: { values: opts.bands },
-            mark: { type: "area", opacity: 0.2 },
-            encoding: {
-              x: { field: "epoch", type: "quantitative" },
-              y: { field: "lo", type: "quantitative" },
-              y2: { field: "hi" },
-              color: { field: "series", type: "nominal" },
-            },
-          },
-        ];
+  // One layer per series with a fixed colour: an encoded colour (or fill) would take part in the legend.
+  const bands: Spec[] = order.flatMap((series, i) => {
+    const values = (opts.bands ?? []).filter((b) => b.series === series);
+    if (values.length === 0) return [];
+    return [
+      {
+        data: { values },
+        mark: { type: "area", opacity: 0.2, color: range[i] },
+        encoding: {
+          x: { field: "epoch", type: "quantitative" },
+          y: { field: "lo", type: "quantitative" },
+          y2: { field: "hi" },
+        },
+      },
+    ];
+  });
   return {
     title: opts.title,
     width: opts.width,
@@ -181,7 +182,7 @@ export function figure1(group: SeedRuns): Spec {
   const test = m.testAccuracy;
   const train = "training loss (mean over the epoch)";
   const val = "validation loss (after the epoch)";
-  const acc = `validation accuracy (${seedNote(group)})`;
+  const acc = "validation accuracy";
   return topLevel(
     {
       hconcat: [
@@ -228,8 +229,8 @@ export function figure1(group: SeedRuns): Spec {
 export function figure2(q3Group: SeedRuns, q4aGroup: SeedRuns): Spec {
   const [q3, q4a] = [q3Group.runs[0], q4aGroup.runs[0]];
   const epochs = Math.max(q3.spec.epochs, q4a.spec.epochs);
-  const tf = `TF.js autograd (Q4a; ${seedNote(q4aGroup)})`;
-  const nb = `nabla explicit backward (Q3; ${seedNote(q3Group)})`;
+  const tf = "TF.js autograd (Q4a)";
+  const nb = "nabla explicit backward (Q3)";
   const panel = (pick: (r: Results) => number[], title: string, yTitle: string, yFormat?: string) =>
     lineChart({
       points: [...perEpoch(pick(q4a), tf), ...perEpoch(pick(q3), nb)],
@@ -245,7 +246,7 @@ export function figure2(q3Group: SeedRuns, q4aGroup: SeedRuns): Spec {
     });
   return topLevel({
     hconcat: [
-      panel((r) => r.metrics.trainLoss, "Training loss per epoch", "cross-entropy"),
+      panel((r) => r.metrics.trainLoss, `Training loss per epoch (${seedNote(q3Group)})`, "cross-entropy"),
       panel((r) => r.metrics.valAccuracy, "Validation accuracy per epoch", "accuracy", ".0%"),
     ],
   });
