@@ -212,6 +212,31 @@ function meanLossDrop(runs: Results[], epoch: number): number | null {
   return (drops as number[]).reduce((a, b) => a + b, 0) / drops.length;
 }
 
+/** Worker time of the training runs (their results' totalSeconds), per experiment and in all. */
+function computeTime(results: Hw1Results) {
+  const sum = (runs: Results[]) => runs.reduce((a, r) => a + r.timings.totalSeconds, 0);
+  const q3 = sum(results.q3.runs);
+  const q4a = sum(results.q4a.runs);
+  const q4bii = sum(results.q4bii.runs);
+  const sweep = sum(results.sweep.flatMap((p) => p.runs));
+  const total = q3 + q4a + q4bii + sweep;
+  const runs =
+    results.q3.runs.length +
+    results.q4a.runs.length +
+    results.q4bii.runs.length +
+    results.sweep.reduce((n, p) => n + p.runs.length, 0);
+  return {
+    q3,
+    q4a,
+    q4bii,
+    sweep,
+    total,
+    runs,
+    q4aShare: q4a / total,
+    q4aPerRun: q4a / results.q4a.runs.length,
+  };
+}
+
 /** Largest |Q4a − Q3| training loss of any epoch of any seed both ran. */
 function maxTrainLossGap(q3: Results[], q4a: Results[]): number {
   let worst = 0;
@@ -304,6 +329,7 @@ export function buildReportData(inputs: ReportInputs) {
       mixedCount: sweep.mixed.length,
     },
     q5: q5Data(inputs.q5, inputs.q5ComputedInProcess),
+    compute: computeTime(results),
     environment: {
       node: q3Ref.environment.node,
       cpu: q3Ref.environment.cpu,
