@@ -299,6 +299,11 @@ export function buildReportData(inputs: ReportInputs) {
       tfjsMinusNabla: tfjs,
       // Test images the two implementations classify differently at most, from the largest accuracy gap.
       maxTestImagesApart: Math.round(tfjs.maxAbsTestDifference * q3.testSize),
+      // Rounding counts as "like a change of seed" once the paired sd reaches half the seed sd.
+      roundingLikeSeed: tfjs.testAccuracy.sd >= 0.5 * seeds.q3.testAccuracy.sd,
+      bestEpochDiffers: seeds.q4a.perSeed.filter(
+        (r) => seeds.q3.perSeed.find((q) => q.seed === r.seed)?.bestEpoch !== r.bestEpoch,
+      ).length,
       numpyVsQ3: againstSpread(ORIGINAL_REPORTED.numpyTestAccuracy, seeds.q3),
       pytorchVsQ4a: againstSpread(ORIGINAL_REPORTED.pytorchTestAccuracy, seeds.q4a),
       maxTrainLossGap: maxTrainLossGap(results.q3.runs, results.q4a.runs),

@@ -33,7 +33,11 @@ export async function renderHw1(opts: RenderHw1Options = {}) {
   const outDir = opts.outDir ?? join(HW1_ROOT, "out");
   const templateDir = opts.templateDir ?? join(HW1_ROOT, "templates");
   const results = loadHw1Results(resultsDir, opts.experimentsDir ?? join(HW1_ROOT, "experiments"));
-  log(`read ${4 + results.sweep.length} results files from ${resultsDir}`);
+  const runs = [results.q3, results.q4a, results.q4bii, ...results.sweep].reduce(
+    (n, g) => n + g.runs.length,
+    0,
+  );
+  log(`read ${runs + 1 + (results.q5 === undefined ? 0 : 1)} results files from ${resultsDir}`);
   const checks = computeCheckTables(opts.checksSeed ?? 0);
   log(`Q1/Q2: ${checks.count} gradient checks, ${checks.allPass ? "all pass" : "SOME FAIL"}`);
   const q5ComputedInProcess = results.q5 === undefined;

@@ -14,11 +14,17 @@ export interface ShownSummary extends Summary {
   interval: string;
 }
 
+/** toFixed with a typographic minus (the PDF's other negative numbers use it too). */
+function signed(v: number, digits: number): string {
+  const text = Math.abs(v).toFixed(digits);
+  return v < 0 && Number(text) !== 0 ? `−${text}` : text;
+}
+
 export function show(s: Summary, digits = 4): ShownSummary {
   return {
     ...s,
-    meanSd: `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`,
-    interval: `[${s.lo.toFixed(digits)}, ${s.hi.toFixed(digits)}]`,
+    meanSd: `${signed(s.mean, digits)} ± ${s.sd.toFixed(digits)}`,
+    interval: `[${signed(s.lo, digits)}, ${signed(s.hi, digits)}]`,
   };
 }
 
@@ -202,12 +208,14 @@ export function sweepStats(points: SweepPoint[]) {
   );
   const best = ranked[0] ?? null;
   const runnerUp = ranked[1] ?? null;
-  let bestMinusRunnerUp: ShownSummary | null = null;
+  let bestMinusRunnerUp: (ShownSummary & { excludesZero: boolean }) | null = null;
   if (best !== null && runnerUp !== null) {
     const map = (r: SweepPointStats) =>
       new Map(r.perSeed.map((s) => [s.seed, s.bestValAccuracy as number] as [number, number]));
     const d = pairedDifference(map(best), map(runnerUp));
-    if (d.seeds.length >= 2) bestMinusRunnerUp = showPoints(d.summary);
+    if (d.seeds.length >= 2) {
+      bestMinusRunnerUp = { ...showPoints(d.summary), excludesZero: d.summary.lo > 0 || d.summary.hi < 0 };
+    }
   }
   return {
     rows: rows.map((r) => ({ ...r, isBest: r === best })),
