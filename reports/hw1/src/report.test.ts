@@ -82,6 +82,8 @@ describe("hw1 report from fixture results", () => {
     expect(text).not.toContain("FAIL");
     expect(out.pageCount).toBeGreaterThan(5);
     expect(out.overflowing).toEqual([]); // nothing wider than the page (Chromium would shrink every page)
+    // Dated by the newest run (the fixture's), not the render: an unchanged report is an unchanged file.
+    expect(readFileSync(out.pdfPath as string, "latin1")).toContain("/CreationDate (D:20261126230000");
     const html = readFileSync(out.htmlPath, "utf8");
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(https?:|\/\/)/i);
   });
