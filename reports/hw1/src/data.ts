@@ -9,6 +9,16 @@ import type { CrossCheckResult } from "./crosscheck.js";
 import { figure1, figure2, figure3 } from "./figures.js";
 import type { Q5Cell, Q5Result } from "./q5.js";
 import type { Hw1Results } from "./results.js";
+import {
+  againstSpread,
+  epochBands,
+  type Paired,
+  pairedBySeed,
+  type SeedStats,
+  type SweepPointStats,
+  seedStats,
+  sweepStats,
+} from "./seeds.js";
 import { figure4, figure5, lrLabel } from "./sweep-figures.js";
 
 /** What the original homework (numpy and PyTorch implementations) reported as test accuracy. */
@@ -16,11 +26,6 @@ export const ORIGINAL_REPORTED = { numpyTestAccuracy: 0.4794, pytorchTestAccurac
 
 /** Cross-check tolerance of issue 8: TF.js and nabla agree within 1e-5 relative. */
 export const CROSSCHECK_TOLERANCE = 1e-5;
-
-function requireFinite(value: number | null, what: string): number {
-  if (value === null || !Number.isFinite(value)) throw new Error(`${what} is missing (null) in the results`);
-  return value;
-}
 
 export interface EpochRow {
   epoch: number;
@@ -116,10 +121,12 @@ function schedule(q4bii: Results) {
   return scheduler;
 }
 
-/** The milestone discussion: where the constant-rate run (Q3) stood when each decay happens. */
-function milestoneEvidence(q3: RunSummary, milestones: number[]) {
-  const acc = q3.epochRows.map((r) => r.valAccuracy);
-  const best = requireFinite(q3.bestValAccuracy, "Q3 best validation accuracy");
+/**
+ * The milestone discussion: where the constant-rate runs (Q3) stood when each decay happens, on their
+ * validation accuracy averaged over the seeds (one seed's curve wiggles by more than the plateau's slope).
+ */
+function milestoneEvidence(acc: number[], milestones: number[]) {
+  const best = Math.max(...acc);
   const first = milestones[0];
   const atFirst = acc[first - 1] ?? null;
   const after = acc.slice(first);
@@ -132,12 +139,6 @@ function milestoneEvidence(q3: RunSummary, milestones: number[]) {
     gainAfterFirst: atFirst === null || after.length === 0 ? null : Math.max(...after) - atFirst,
     spreadAfterFirst: after.length === 0 ? null : Math.max(...after) - Math.min(...after),
   };
-}
-
-/** a − b of two accuracies as text pieces: |a − b| in percentage points and "higher" / "lower" / "equal". */
-function gap(a: number, b: number): { points: number; direction: "higher" | "lower" | "equal" } {
-  const points = Math.abs(a - b) * 100;
-  return { points, direction: points < 0.005 ? "equal" : a > b ? "higher" : "lower" };
 }
 
 /** trainLoss[epoch] − trainLoss[epoch + 1] (1-based epochs), or null when the run is shorter. */
@@ -204,24 +205,86 @@ export interface ReportInputs {
   q5ComputedInProcess: boolean;
 }
 
+/** Mean over the seeds of the training-loss decrease over the epoch after `epoch` (null when too short). */
+function meanLossDrop(runs: Results[], epoch: number): number | null {
+  const drops = runs.map((r) => lossDrop(r.metrics.trainLoss, epoch));
+  if (drops.some((d) => d === null)) return null;
+  return (drops as number[]).reduce((a, b) => a + b, 0) / drops.length;
+}
+
+/** Worker time of the training runs (their results' totalSeconds), per experiment and in all. */
+function computeTime(results: Hw1Results) {
+  const sum = (runs: Results[]) => runs.reduce((a, r) => a + r.timings.totalSeconds, 0);
+  const q3 = sum(results.q3.runs);
+  const q4a = sum(results.q4a.runs);
+  const q4bii = sum(results.q4bii.runs);
+  const sweep = sum(results.sweep.flatMap((p) => p.runs));
+  const total = q3 + q4a + q4bii + sweep;
+  const runs =
+    results.q3.runs.length +
+    results.q4a.runs.length +
+    results.q4bii.runs.length +
+    results.sweep.reduce((n, p) => n + p.runs.length, 0);
+  return {
+    q3,
+    q4a,
+    q4bii,
+    sweep,
+    total,
+    runs,
+    q4aShare: q4a / total,
+    q4aPerRun: q4a / results.q4a.runs.length,
+  };
+}
+
+/** Largest |Q4a − Q3| training loss of any epoch of any seed both ran. */
+function maxTrainLossGap(q3: Results[], q4a: Results[]): number {
+  let worst = 0;
+  for (const a of q4a) {
+    const b = q3.find((r) => r.spec.seed === a.spec.seed);
+    if (b === undefined) continue;
+    a.metrics.trainLoss.forEach((l, i) => {
+      if (i < b.metrics.trainLoss.length) worst = Math.max(worst, Math.abs(l - b.metrics.trainLoss[i]));
+    });
+  }
+  return worst;
+}
+
+/** The per-seed appendix table: one row per Q3 seed, the other experiments' values of that seed beside it. */
+function perSeedRows(q3: SeedStats, q4a: SeedStats, q4bii: SeedStats, gain: Paired, tfjs: Paired) {
+  const find = <T extends { seed: number }>(rows: T[], seed: number) =>
+    rows.find((r) => r.seed === seed) ?? null;
+  return q3.perSeed.map((row) => ({
+    seed: row.seed,
+    q3: row,
+    q4a: find(q4a.perSeed, row.seed),
+    q4bii: find(q4bii.perSeed, row.seed),
+    gain: find(gain.rows, row.seed)?.testDifference ?? null,
+    tfjsMinusNabla: find(tfjs.rows, row.seed)?.testDifference ?? null,
+    lossTfjsMinusNabla: find(tfjs.rows, row.seed)?.lossDifference ?? null,
+  }));
+}
+
 export function buildReportData(inputs: ReportInputs) {
   const { results, checks } = inputs;
-  const q3 = summariseRun(results.q3);
-  const q4a = summariseRun(results.q4a);
-  const q4bii = summariseRun(results.q4bii);
-  const sweep = results.sweep.map(summariseRun);
-  const scheduler = schedule(results.q4bii);
-  const completed = sweep.filter((r) => r.bestValAccuracy !== null);
-  const bestRun = completed.reduce<RunSummary | null>(
-    (best, r) => (best === null || (r.bestValAccuracy ?? 0) > (best.bestValAccuracy ?? 0) ? r : best),
-    null,
-  );
-  const diverged = sweep.filter((r) => r.diverged);
-  const q3Test = requireFinite(q3.testAccuracy, "q3 metrics.testAccuracy");
-  const q4aTest = requireFinite(q4a.testAccuracy, "q4a metrics.testAccuracy");
+  const [q3Ref, q4aRef, q4biiRef] = [results.q3, results.q4a, results.q4bii].map((g) => g.runs[0]);
+  const q3MeanVal = epochBands(results.q3).valAccuracy.map((b) => b.mean);
+  const q3Run = summariseRun(q3Ref);
+  const q3 = {
+    ...q3Run,
+    epochRows: q3Run.epochRows.map((row, i) => ({ ...row, seedMeanValAccuracy: q3MeanVal[i] ?? null })),
+  };
+  const q4a = summariseRun(q4aRef);
+  const q4bii = summariseRun(q4biiRef);
+  const seeds = { q3: seedStats(results.q3), q4a: seedStats(results.q4a), q4bii: seedStats(results.q4bii) };
+  const gain = pairedBySeed(seeds.q4bii, seeds.q3);
+  const tfjs = pairedBySeed(seeds.q4a, seeds.q3);
+  const scheduler = schedule(q4biiRef);
+  const sweep = sweepStats(results.sweep);
   const epochPairs = q3.epochRows.map((row, i) => ({ q3: row, q4a: q4a.epochRows[i] ?? null }));
-  const info = experimentDatasetInfo(results.q3.spec);
+  const info = experimentDatasetInfo(q3Ref.spec);
   return {
+    splitSeed: (q3Ref.spec.data as { splitSeed?: number }).splitSeed ?? null,
     inputDim: info.featureSize,
     classes: info.classNames.length,
     lnClasses: Math.log(info.classNames.length),
@@ -229,14 +292,21 @@ export function buildReportData(inputs: ReportInputs) {
     checks,
     q3,
     q4a,
+    seeds,
+    perSeed: perSeedRows(seeds.q3, seeds.q4a, seeds.q4bii, gain, tfjs),
     epochPairs,
     comparison: {
-      q3VsQ4a: gap(q3Test, q4aTest),
-      q3VsOriginalNumpy: gap(q3Test, ORIGINAL_REPORTED.numpyTestAccuracy),
-      q4aVsOriginalPytorch: gap(q4aTest, ORIGINAL_REPORTED.pytorchTestAccuracy),
-      maxTrainLossGap: Math.max(
-        ...epochPairs.filter((p) => p.q4a).map((p) => Math.abs(p.q3.trainLoss - p.q4a!.trainLoss)),
-      ),
+      tfjsMinusNabla: tfjs,
+      // Test images the two implementations classify differently at most, from the largest accuracy gap.
+      maxTestImagesApart: Math.round(tfjs.maxAbsTestDifference * q3.testSize),
+      // Rounding counts as "like a change of seed" once the paired sd reaches half the seed sd.
+      roundingLikeSeed: tfjs.testAccuracy.sd >= 0.5 * seeds.q3.testAccuracy.sd,
+      bestEpochDiffers: seeds.q4a.perSeed.filter(
+        (r) => seeds.q3.perSeed.find((q) => q.seed === r.seed)?.bestEpoch !== r.bestEpoch,
+      ).length,
+      numpyVsQ3: againstSpread(ORIGINAL_REPORTED.numpyTestAccuracy, seeds.q3),
+      pytorchVsQ4a: againstSpread(ORIGINAL_REPORTED.pytorchTestAccuracy, seeds.q4a),
+      maxTrainLossGap: maxTrainLossGap(results.q3.runs, results.q4a.runs),
     },
     crossCheck: crossCheckData(results.crossCheck),
     q4bii: {
@@ -245,35 +315,32 @@ export function buildReportData(inputs: ReportInputs) {
       firstMilestone: scheduler.milestones[0],
       secondMilestone: scheduler.milestones[1],
       epochsBetweenMilestones: scheduler.milestones[1] - scheduler.milestones[0],
-      epochsAfterLastMilestone: results.q4bii.spec.epochs - scheduler.milestones[1],
+      epochsAfterLastMilestone: q4biiRef.spec.epochs - scheduler.milestones[1],
       gamma: scheduler.gamma,
-      segments: lrSegments(results.q4bii.metrics.lr),
-      evidence: milestoneEvidence(q3, scheduler.milestones),
-      testMinusQ3: requireFinite(q4bii.testAccuracy, "q4b-ii metrics.testAccuracy") - q3Test,
-      bestValMinusQ3: (q4bii.bestValAccuracy ?? 0) - (q3.bestValAccuracy ?? 0),
+      segments: lrSegments(q4biiRef.metrics.lr),
+      evidence: milestoneEvidence(q3MeanVal, scheduler.milestones),
+      gain,
       // Training-loss decrease over the first epoch after the first decay, with and without the schedule.
-      lossDropAfterFirst: lossDrop(results.q4bii.metrics.trainLoss, scheduler.milestones[0]),
-      q3LossDropSameEpoch: lossDrop(results.q3.metrics.trainLoss, scheduler.milestones[0]),
+      lossDropAfterFirst: meanLossDrop(results.q4bii.runs, scheduler.milestones[0]),
+      q3LossDropSameEpoch: meanLossDrop(results.q3.runs, scheduler.milestones[0]),
     },
     q4biii: {
-      runs: sweep.map((r) => ({ ...r, isSweepBest: r === bestRun })),
-      count: sweep.length,
-      lrMin: sweep[0].lr,
-      lrMax: sweep[sweep.length - 1].lr,
-      best: bestRun,
-      smallest: sweep[0],
-      largestCompleted: completed.length > 0 ? completed[completed.length - 1] : null,
-      diverged,
-      divergedCount: diverged.length,
-      anyDiverged: diverged.length > 0,
+      ...sweep,
+      count: sweep.rows.length,
+      lrMin: sweep.rows[0].lr,
+      lrMax: sweep.rows[sweep.rows.length - 1].lr,
+      smallest: smallestRate(sweep.rows[0]),
+      divergedCount: sweep.diverged.length,
+      mixedCount: sweep.mixed.length,
     },
     q5: q5Data(inputs.q5, inputs.q5ComputedInProcess),
+    compute: computeTime(results),
     environment: {
-      node: results.q3.environment.node,
-      cpu: results.q3.environment.cpu,
-      gemm: results.q3.environment.gemm.kernel,
-      tfjsBackend: results.q4a.environment.tfjsBackend ?? results.crossCheck.backend,
-      dataSource: results.q3.spec.data.source,
+      node: q3Ref.environment.node,
+      cpu: q3Ref.environment.cpu,
+      gemm: q3Ref.environment.gemm.kernel,
+      tfjsBackend: q4aRef.environment.tfjsBackend ?? results.crossCheck.backend,
+      dataSource: q3Ref.spec.data.source,
     },
     figures: {
       fig1: figure1(results.q3),
@@ -285,3 +352,14 @@ export function buildReportData(inputs: ReportInputs) {
   };
 }
 export type ReportData = ReturnType<typeof buildReportData>;
+
+/** The smallest rate of 4.b.i: mean first- and last-epoch training loss over its completed seeds. */
+function smallestRate(row: SweepPointStats) {
+  const avg = (v: number[]) => (v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length);
+  return {
+    ...row,
+    meanFirstTrainLoss: avg(row.firstTrainLoss),
+    meanFinalTrainLoss: row.finalTrainLoss?.mean ?? row.singleFinalTrainLoss,
+    meanBestValAccuracy: row.bestValAccuracy?.mean ?? row.singleBestValAccuracy,
+  };
+}

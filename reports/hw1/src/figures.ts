@@ -3,6 +3,7 @@
  * about 650 px; @nabla/report compiles them to inline SVG.
  */
 import type { Results } from "@nabla/runner";
+import type { SeedRuns } from "./results.js";
 
 export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 export type Spec = Record<string, unknown>;
@@ -30,6 +31,27 @@ function perEpoch(values: number[], series: string): EpochPoint[] {
   return values.map((value, i) => ({ epoch: i + 1, value, series }));
 }
 
+interface BandPoint {
+  epoch: number;
+  lo: number;
+  hi: number;
+  series: string;
+}
+
+/** Min and max over the seeds of one metric per epoch: the band drawn behind the reference seed's line. */
+function band(group: SeedRuns, pick: (r: Results) => number[], series: string): BandPoint[] {
+  const epochs = Math.min(...group.runs.map((r) => pick(r).length));
+  return Array.from({ length: epochs }, (_, i) => {
+    const values = group.runs.map((r) => pick(r)[i]);
+    return { epoch: i + 1, lo: Math.min(...values), hi: Math.max(...values), series };
+  });
+}
+
+/** "seed 42; band: min–max of 5 seeds" for the legends. */
+function seedNote(group: SeedRuns): string {
+  return `seed ${group.runs[0].spec.seed}; band: ${group.runs.length} seeds`;
+}
+
 function epochAxis(epochs: number): Spec {
   return {
     field: "epoch",
@@ -52,6 +74,8 @@ function lineChart(opts: {
   seriesOrder?: string[];
   dashed?: string[];
   extraLayers?: Spec[];
+  /** Min–max bands over the seeds, coloured like their series. */
+  bands?: BandPoint[];
   /** Colour of the first series (default: the palette's first). */
   firstColor?: string;
 }): Spec {
@@ -87,11 +111,27 @@ function lineChart(opts: {
       },
     },
   };
+  // One layer per series with a fixed colour: an encoded colour (or fill) would take part in the legend.
+  const bands: Spec[] = order.flatMap((series, i) => {
+    const values = (opts.bands ?? []).filter((b) => b.series === series);
+    if (values.length === 0) return [];
+    return [
+      {
+        data: { values },
+        mark: { type: "area", opacity: 0.2, color: range[i] },
+        encoding: {
+          x: { field: "epoch", type: "quantitative" },
+          y: { field: "lo", type: "quantitative" },
+          y2: { field: "hi" },
+        },
+      },
+    ];
+  });
   return {
     title: opts.title,
     width: opts.width,
     height: opts.height,
-    layer: [base, ...(opts.extraLayers ?? [])],
+    layer: [...bands, base, ...(opts.extraLayers ?? [])],
   };
 }
 
@@ -135,27 +175,33 @@ export function labelledRule(
 }
 
 /** Figure 1: Q3's training and validation loss per epoch, and validation accuracy with the test accuracy. */
-export function figure1(q3: Results): Spec {
+export function figure1(group: SeedRuns): Spec {
+  const q3 = group.runs[0];
   const m = q3.metrics;
   const epochs = q3.spec.epochs;
   const test = m.testAccuracy;
+  const train = "training loss (mean over the epoch)";
+  const val = "validation loss (after the epoch)";
+  const acc = "validation accuracy";
   return topLevel(
     {
       hconcat: [
         lineChart({
-          points: [
-            ...perEpoch(m.trainLoss, "training loss (mean over the epoch)"),
-            ...perEpoch(m.valLoss, "validation loss (after the epoch)"),
+          points: [...perEpoch(m.trainLoss, train), ...perEpoch(m.valLoss, val)],
+          bands: [
+            ...band(group, (r) => r.metrics.trainLoss, train),
+            ...band(group, (r) => r.metrics.valLoss, val),
           ],
-          title: "Loss",
+          title: `Loss (${seedNote(group)})`,
           yTitle: "cross-entropy",
           epochs,
           width: 270,
           height: 190,
-          dashed: ["validation loss (after the epoch)"],
+          dashed: [val],
         }),
         lineChart({
-          points: perEpoch(m.valAccuracy, "validation accuracy"),
+          points: perEpoch(m.valAccuracy, acc),
+          bands: band(group, (r) => r.metrics.valAccuracy, acc),
           firstColor: PALETTE[4],
           title: "Validation accuracy",
           yTitle: "accuracy",
@@ -169,7 +215,7 @@ export function figure1(q3: Results): Spec {
               : [
                   labelledRule(
                     test,
-                    `test accuracy ${(test * 100).toFixed(2)} % (epoch ${m.bestEpoch} model)`,
+                    `test accuracy ${(test * 100).toFixed(2)} % (seed ${q3.spec.seed}, epoch ${m.bestEpoch} model)`,
                   ),
                 ],
         }),
@@ -180,43 +226,52 @@ export function figure1(q3: Results): Spec {
 }
 
 /** Figure 2: Q4a (TF.js) beside Q3 (nabla): training loss and validation accuracy per epoch. */
-export function figure2(q3: Results, q4a: Results): Spec {
+export function figure2(q3Group: SeedRuns, q4aGroup: SeedRuns): Spec {
+  const [q3, q4a] = [q3Group.runs[0], q4aGroup.runs[0]];
   const epochs = Math.max(q3.spec.epochs, q4a.spec.epochs);
   const tf = "TF.js autograd (Q4a)";
   const nb = "nabla explicit backward (Q3)";
+  const panel = (pick: (r: Results) => number[], title: string, yTitle: string, yFormat?: string) =>
+    lineChart({
+      points: [...perEpoch(pick(q4a), tf), ...perEpoch(pick(q3), nb)],
+      bands: [...band(q4aGroup, pick, tf), ...band(q3Group, pick, nb)],
+      title,
+      yTitle,
+      yFormat,
+      epochs,
+      width: 270,
+      height: 190,
+      seriesOrder: [tf, nb],
+      dashed: [nb],
+    });
   return topLevel({
     hconcat: [
-      lineChart({
-        points: [...perEpoch(q4a.metrics.trainLoss, tf), ...perEpoch(q3.metrics.trainLoss, nb)],
-        title: "Training loss per epoch",
-        yTitle: "cross-entropy",
-        epochs,
-        width: 270,
-        height: 190,
-        seriesOrder: [tf, nb],
-        dashed: [nb],
-      }),
-      lineChart({
-        points: [...perEpoch(q4a.metrics.valAccuracy, tf), ...perEpoch(q3.metrics.valAccuracy, nb)],
-        title: "Validation accuracy per epoch",
-        yTitle: "accuracy",
-        yFormat: ".0%",
-        epochs,
-        width: 270,
-        height: 190,
-        seriesOrder: [tf, nb],
-        dashed: [nb],
-      }),
+      panel((r) => r.metrics.trainLoss, `Training loss per epoch (${seedNote(q3Group)})`, "cross-entropy"),
+      panel((r) => r.metrics.valAccuracy, "Validation accuracy per epoch", "accuracy", ".0%"),
     ],
   });
 }
 
 /** Figure 3: the MultiStepLR schedule and its run against the constant rate of Q3. */
-export function figure3(q3: Results, q4bii: Results): Spec {
+export function figure3(q3Group: SeedRuns, q4biiGroup: SeedRuns): Spec {
+  const [q3, q4bii] = [q3Group.runs[0], q4biiGroup.runs[0]];
   const epochs = Math.max(q3.spec.epochs, q4bii.spec.epochs);
   const sched = "MultiStepLR (Q4b.ii)";
   const constant = `constant lr ${q3.spec.lr} (Q3)`;
   const order = [sched, constant];
+  const panel = (pick: (r: Results) => number[], title: string, yTitle: string, yFormat?: string) =>
+    lineChart({
+      points: [...perEpoch(pick(q4bii), sched), ...perEpoch(pick(q3), constant)],
+      bands: [...band(q4biiGroup, pick, sched), ...band(q3Group, pick, constant)],
+      title,
+      yTitle,
+      yFormat,
+      epochs,
+      width: 160,
+      height: 170,
+      seriesOrder: order,
+      dashed: [constant],
+    });
   return topLevel({
     hconcat: [
       {
@@ -236,30 +291,8 @@ export function figure3(q3: Results, q4bii: Results): Spec {
           },
         },
       },
-      lineChart({
-        points: [...perEpoch(q4bii.metrics.trainLoss, sched), ...perEpoch(q3.metrics.trainLoss, constant)],
-        title: "Training loss",
-        yTitle: "cross-entropy",
-        epochs,
-        width: 160,
-        height: 170,
-        seriesOrder: order,
-        dashed: [constant],
-      }),
-      lineChart({
-        points: [
-          ...perEpoch(q4bii.metrics.valAccuracy, sched),
-          ...perEpoch(q3.metrics.valAccuracy, constant),
-        ],
-        title: "Validation accuracy",
-        yTitle: "accuracy",
-        yFormat: ".0%",
-        epochs,
-        width: 160,
-        height: 170,
-        seriesOrder: order,
-        dashed: [constant],
-      }),
+      panel((r) => r.metrics.trainLoss, `Training loss (${seedNote(q4biiGroup)})`, "cross-entropy"),
+      panel((r) => r.metrics.valAccuracy, "Validation accuracy", "accuracy", ".0%"),
     ],
   });
 }

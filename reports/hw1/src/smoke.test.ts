@@ -1,6 +1,6 @@
 /**
- * End-to-end smoke through the real packages: the runner trains on generated data (1 epoch, 2 learning
- * rates, one of them diverging), TF.js runs its cross-check on a small network, and the report renders
+ * End-to-end smoke through the real packages: the runner trains on generated data (1 epoch, 2 run seeds,
+ * 2 learning rates, one of them diverging), TF.js runs its cross-check on a small network, and the report renders
  * the results to a PDF. Catches any drift between the runner's results format and what the report reads.
  */
 import { execFileSync } from "node:child_process";
@@ -21,7 +21,8 @@ it("runs an experiments folder through the runner's driver (training, sweep, tas
   const experimentsDir = join(work, "experiments");
   mkdirSync(experimentsDir, { recursive: true });
   const data = { source: "synthetic", trainCount: 1200, testCount: 300, validationSize: 200 };
-  const base = { data, epochs: 1 };
+  // Two run seeds: the least the seed statistics take.
+  const base = { data, epochs: 1, grid: { seed: [42, 1] } };
   const specs: Record<string, unknown> = {
     [RESULT_NAMES.q3]: { name: RESULT_NAMES.q3, ...base },
     [RESULT_NAMES.q4a]: { name: RESULT_NAMES.q4a, ...base, model: { kind: "mlp-tfjs" } },
@@ -30,7 +31,7 @@ it("runs an experiments folder through the runner's driver (training, sweep, tas
       ...base,
       scheduler: { kind: "multistep", milestones: [1, 2], gamma: 0.1 },
     },
-    "q4b-iii": { name: "q4b-iii", ...base, grid: { lr: [0.1, 1e4] } },
+    "q4b-iii": { name: "q4b-iii", ...base, grid: { lr: [0.1, 1e4], seed: [42, 1] } },
     [RESULT_NAMES.crossCheck]: {
       name: RESULT_NAMES.crossCheck,
       kind: "tfjs-crosscheck",
@@ -46,7 +47,9 @@ it("runs an experiments folder through the runner's driver (training, sweep, tas
   const first = await runExperimentsFolder({ dir: experimentsDir, resultsDir, workers: 2 });
   expect(first.failures).toEqual([]);
   expect(first.runs.map((r) => r.results.name).sort()).toEqual(
-    ["q3", "q4a", "q4b-ii", "q4b-iii-lr=0.1", "q4b-iii-lr=10000"].sort(),
+    ["q3", "q4a", "q4b-ii", "q4b-iii-lr=0.1", "q4b-iii-lr=10000"]
+      .flatMap((n) => [`${n}-seed=42`, `${n}-seed=1`])
+      .sort(),
   );
   expect(first.tasks.map((t) => [t.results.name, t.cached])).toEqual([
     [RESULT_NAMES.crossCheck, false],
@@ -68,7 +71,8 @@ it("runs an experiments folder through the runner's driver (training, sweep, tas
   );
   expect(text).toContain("These results come from generated data");
   expect(text).toContain("A sweep over 2 learning rates");
-  expect(text).toContain("diverged in epoch 1");
+  expect(text).toContain("diverged in epoch 1 (2 of 2)");
+  expect(text).toContain(out.data.seeds.q3.testAccuracy.meanSd);
   expect(text).toContain(out.data.q3.testAccuracy?.toFixed(4));
   for (let n = 1; n <= 5; n++) expect(text).toContain(`Figure ${n}.`);
 });
