@@ -27,7 +27,7 @@ export const silentProgress: ProgressListener = () => {};
  */
 /**
  * What the listener writes to: process.stderr, or any object with `write`. Structural rather than
- * NodeJS.WriteStream so that the published types do not require @types/node in the consumer.
+ * Node's WriteStream type so that the published types do not require @types/node in the consumer.
  */
 export interface ProgressStream {
   write(text: string): unknown;

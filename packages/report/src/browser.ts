@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { BrowserNotFoundError } from "./errors.js";
 
-/** Environment variables as process.env holds them; not NodeJS.ProcessEnv, so consumers need no @types/node. */
+/** Environment variables as process.env holds them; not Node's ProcessEnv type, so consumers need no @types/node. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 const HOW_TO_GET_ONE =

@@ -50,7 +50,7 @@ export function describeEvent(event: ProgressEvent): string | undefined {
 
 /**
  * A stream the CLI and the progress renderer write text to: process.stdout/stderr, or any object with `write`.
- * Structural rather than NodeJS.WritableStream so that the published types do not require @types/node.
+ * Structural rather than Node's WritableStream type so that the published types do not require @types/node.
  */
 export interface TextOutput {
   write(text: string): unknown;
