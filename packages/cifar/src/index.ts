@@ -39,6 +39,7 @@ export {
   createStderrProgress,
   type ProgressEvent,
   type ProgressListener,
+  type ProgressStream,
   silentProgress,
 } from "./progress.js";
 export {

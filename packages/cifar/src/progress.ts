@@ -25,7 +25,16 @@ export const silentProgress: ProgressListener = () => {};
  * otherwise (byte progress is then throttled to one line per 10 %, and of per-file verification only
  * failures and the last file are printed, so logs stay short).
  */
-export function createStderrProgress(stream: NodeJS.WriteStream = process.stderr): ProgressListener {
+/**
+ * What the listener writes to: process.stderr, or any object with `write`. Structural rather than
+ * Node's WriteStream type so that the published types do not require @types/node in the consumer.
+ */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export function createStderrProgress(stream: ProgressStream = process.stderr): ProgressListener {
   const tty = stream.isTTY === true;
   let lastBucket = -1;
   let lastPhase = "";

@@ -3,6 +3,9 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { BrowserNotFoundError } from "./errors.js";
 
+/** Environment variables as process.env holds them; not Node's ProcessEnv type, so consumers need no @types/node. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 const HOW_TO_GET_ONE =
   "no Chromium or Chrome found to print the PDF: install one (apt-get install chromium) or set PUPPETEER_EXECUTABLE_PATH";
 
@@ -18,7 +21,7 @@ function isExecutableFile(path: string): boolean {
  * A browser that Puppeteer downloaded into its cache (`npx puppeteer browsers install chrome`):
  * <cache>/chrome/linux-<build>/chrome-linux64/chrome or the headless shell, newest build first.
  */
-function puppeteerCachedBrowser(env: NodeJS.ProcessEnv): string | undefined {
+function puppeteerCachedBrowser(env: Environment): string | undefined {
   const cacheDir = env.PUPPETEER_CACHE_DIR ?? join(env.HOME ?? homedir(), ".cache", "puppeteer");
   const layouts: [string, string[]][] = [
     ["chrome", ["chrome-linux64", "chrome"]],
@@ -38,7 +41,7 @@ function puppeteerCachedBrowser(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+function onPath(name: string, env: Environment): string | undefined {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, name);
@@ -51,7 +54,7 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
  * The browser used for printing: PUPPETEER_EXECUTABLE_PATH, else Puppeteer's own downloaded browser,
  * else /usr/bin/chromium (`systemPaths`), then chromium, chromium-browser, google-chrome(-stable) on PATH.
  */
-export function findBrowser(opts: { env?: NodeJS.ProcessEnv; systemPaths?: string[] } = {}): string {
+export function findBrowser(opts: { env?: Environment; systemPaths?: string[] } = {}): string {
   const env = opts.env ?? process.env;
   const systemPaths = opts.systemPaths ?? ["/usr/bin/chromium"];
   const configured = env.PUPPETEER_EXECUTABLE_PATH;

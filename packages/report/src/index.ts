@@ -15,7 +15,7 @@ import { externalReferences, locateIn } from "./resources.js";
 import { PRINT_CSS } from "./style.js";
 import { loadTemplateSet, renderTemplateSet, type TemplateSet } from "./templates.js";
 
-export { findBrowser } from "./browser.js";
+export { type Environment, findBrowser } from "./browser.js";
 export { CHART_FONT, type ChartSpec, chartToSvg, isChartSpec } from "./charts.js";
 export { BrowserNotFoundError, ExternalResourceError, ReportError, TemplateError } from "./errors.js";
 export {

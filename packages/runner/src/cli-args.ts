@@ -1,8 +1,9 @@
 /** Flag parsing, Ctrl-C handling and the output streams shared by the CLI's commands. */
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.js";
+import type { TextOutput } from "./progress.js";
 
-export type Out = { out: NodeJS.WriteStream; err: NodeJS.WriteStream };
+export type Out = { out: TextOutput; err: TextOutput };
 
 export type Flags = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 

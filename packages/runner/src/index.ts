@@ -23,7 +23,7 @@ export {
   type TfjsLayerWeights,
   type TrainableModel,
 } from "./models.js";
-export { createProgressRenderer, describeEvent, type ProgressRenderer } from "./progress.js";
+export { createProgressRenderer, describeEvent, type ProgressRenderer, type TextOutput } from "./progress.js";
 export {
   type Environment,
   environmentSchema,

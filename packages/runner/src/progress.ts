@@ -49,13 +49,21 @@ export function describeEvent(event: ProgressEvent): string | undefined {
 }
 
 /**
+ * A stream the CLI and the progress renderer write text to: process.stdout/stderr, or any object with `write`.
+ * Structural rather than Node's WritableStream type so that the published types do not require @types/node.
+ */
+export interface TextOutput {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
  * Renders progress on `stream`. On a TTY: a live bar per running experiment (epoch, batches, running loss,
  * ETA of the epoch), redrawn at most 10 times a second, with permanent lines printed above the bars.
  * Otherwise (CI, a log file, TERM=dumb, NO_COLOR set): only the permanent lines, with no escape sequences.
  */
-export function createProgressRenderer(
-  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
-): ProgressRenderer {
+export function createProgressRenderer(stream: TextOutput): ProgressRenderer {
   // Live bars need cursor movement: only on a terminal that has it and when colour/escapes are not refused.
   const tty = stream.isTTY === true && process.env.TERM !== "dumb" && process.env.NO_COLOR === undefined;
   const bars = new Map<string, string>();

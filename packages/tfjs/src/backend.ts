@@ -5,12 +5,18 @@
  * functions (autograd fails with "gradient function not found for Mean"); the union package registers
  * all of them in TF.js's global gradient registry. `@tensorflow/tfjs-node` cannot be installed here.
  */
-import "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-cpu";
 import { createRequire } from "node:module";
 import path from "node:path";
+// Namespace imports read below, not bare `import "…"`: tsc copies a bare import into backend.d.ts, which
+// would pull all of TF.js's declarations into every consumer's program, and those do not compile with
+// skipLibCheck: false (tfjs-layers' own types are inconsistent under strict).
+import * as tfjsUnion from "@tensorflow/tfjs";
+import * as tfjsCpu from "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
+
+// Reading the namespaces keeps both imports in the emitted JS (an unused import is elided).
+void [tfjsUnion.version, tfjsCpu.version_cpu];
 
 export type TfjsBackendName = "wasm" | "cpu";
 
