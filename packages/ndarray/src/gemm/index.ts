@@ -2,6 +2,7 @@ import { nativeAddon, nativeAddonProblem } from "../addon.js";
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
 import { type NativeGemm, nativeGemm } from "./native.js";
+import { gemmProfiling, recordGemm } from "./profile.js";
 import { checkGemm, gemmReference } from "./reference.js";
 import { WasmGemm } from "./wasm.js";
 
@@ -128,6 +129,23 @@ function isF32(t: Tensor): boolean {
  * use the reference kernel: float64 serves gradient checks, where exactness matters more than speed.
  */
 export function gemm(
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  A: Tensor,
+  B: Tensor,
+  beta: number,
+  C: Tensor,
+): Tensor {
+  if (!gemmProfiling()) return dispatch(transA, transB, alpha, A, B, beta, C);
+  const t0 = performance.now();
+  dispatch(transA, transB, alpha, A, B, beta, C);
+  const k = transA ? A.shape[0] : A.shape[1];
+  recordGemm(transA, transB, C.shape[0], C.shape[1], k, lastKernel, performance.now() - t0);
+  return C;
+}
+
+function dispatch(
   transA: boolean,
   transB: boolean,
   alpha: number,
