@@ -1,14 +1,16 @@
 // f32 GEMM kernel for WebAssembly SIMD (128-bit), compiled by AssemblyScript.
 //
 // BLIS-style blocking: for each KC-deep slab of the inner dimension, a KC x n panel of op(B) is packed into
-// NR-wide column slivers, then MC x KC blocks of op(A) are packed into MR-tall row slivers, and a 4x16
-// register-tiled micro-kernel (16 f32x4 accumulators) multiplies sliver pairs. Packing zero-pads the edges,
-// so the micro-kernel never branches; partial tiles are written through a small scratch tile.
+// NR-wide column slivers, then MC x KC blocks of op(A) are packed into MR-tall row slivers, and a 4x8
+// register-tiled micro-kernel (8 f32x4 accumulators) multiplies sliver pairs. 4x8 rather than 4x16: the
+// engines' x64 code has 16 xmm registers, and a 4x16 tile (16 accumulators + 4 B vectors + A) spills in its
+// inner loop; every C element still sums over p in the same order, so the tile shape does not change bits.
+// Packing zero-pads the edges, so the micro-kernel never branches; partial tiles go through a scratch tile.
 // All buffers live in memory owned and laid out by the JavaScript caller (no allocation here), which is
 // shared between threads: each thread calls gemm() on its own block of C with its own pack buffers.
 
 export const MR: i32 = 4;
-export const NR: i32 = 16;
+export const NR: i32 = 8;
 export const KC: i32 = 256;
 export const MC: i32 = 96;
 export const NC: i32 = 1536;
@@ -69,64 +71,38 @@ function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
 function microKernel(kc: i32, pa: usize, pb: usize, tile: usize): void {
   let c0_0: v128 = f32x4.splat(0);
   let c0_1: v128 = f32x4.splat(0);
-  let c0_2: v128 = f32x4.splat(0);
-  let c0_3: v128 = f32x4.splat(0);
   let c1_0: v128 = f32x4.splat(0);
   let c1_1: v128 = f32x4.splat(0);
-  let c1_2: v128 = f32x4.splat(0);
-  let c1_3: v128 = f32x4.splat(0);
   let c2_0: v128 = f32x4.splat(0);
   let c2_1: v128 = f32x4.splat(0);
-  let c2_2: v128 = f32x4.splat(0);
-  let c2_3: v128 = f32x4.splat(0);
   let c3_0: v128 = f32x4.splat(0);
   let c3_1: v128 = f32x4.splat(0);
-  let c3_2: v128 = f32x4.splat(0);
-  let c3_3: v128 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
-    const b2 = v128.load(pb, 32);
-    const b3 = v128.load(pb, 48);
     const a0 = v128.load32_splat(pa, 0);
     c0_0 = f32x4.add(c0_0, f32x4.mul(a0, b0));
     c0_1 = f32x4.add(c0_1, f32x4.mul(a0, b1));
-    c0_2 = f32x4.add(c0_2, f32x4.mul(a0, b2));
-    c0_3 = f32x4.add(c0_3, f32x4.mul(a0, b3));
     const a1 = v128.load32_splat(pa, 4);
     c1_0 = f32x4.add(c1_0, f32x4.mul(a1, b0));
     c1_1 = f32x4.add(c1_1, f32x4.mul(a1, b1));
-    c1_2 = f32x4.add(c1_2, f32x4.mul(a1, b2));
-    c1_3 = f32x4.add(c1_3, f32x4.mul(a1, b3));
     const a2 = v128.load32_splat(pa, 8);
     c2_0 = f32x4.add(c2_0, f32x4.mul(a2, b0));
     c2_1 = f32x4.add(c2_1, f32x4.mul(a2, b1));
-    c2_2 = f32x4.add(c2_2, f32x4.mul(a2, b2));
-    c2_3 = f32x4.add(c2_3, f32x4.mul(a2, b3));
     const a3 = v128.load32_splat(pa, 12);
     c3_0 = f32x4.add(c3_0, f32x4.mul(a3, b0));
     c3_1 = f32x4.add(c3_1, f32x4.mul(a3, b1));
-    c3_2 = f32x4.add(c3_2, f32x4.mul(a3, b2));
-    c3_3 = f32x4.add(c3_3, f32x4.mul(a3, b3));
     pa += MR << 2;
     pb += NR << 2;
   }
   v128.store(tile, c0_0, 0);
   v128.store(tile, c0_1, 16);
-  v128.store(tile, c0_2, 32);
-  v128.store(tile, c0_3, 48);
-  v128.store(tile, c1_0, 64);
-  v128.store(tile, c1_1, 80);
-  v128.store(tile, c1_2, 96);
-  v128.store(tile, c1_3, 112);
-  v128.store(tile, c2_0, 128);
-  v128.store(tile, c2_1, 144);
-  v128.store(tile, c2_2, 160);
-  v128.store(tile, c2_3, 176);
-  v128.store(tile, c3_0, 192);
-  v128.store(tile, c3_1, 208);
-  v128.store(tile, c3_2, 224);
-  v128.store(tile, c3_3, 240);
+  v128.store(tile, c1_0, 32);
+  v128.store(tile, c1_1, 48);
+  v128.store(tile, c2_0, 64);
+  v128.store(tile, c2_1, 80);
+  v128.store(tile, c3_0, 96);
+  v128.store(tile, c3_1, 112);
 }
 
 // C[r][c] = alpha * tile[r][c] + beta * C[r][c] for the valid rows x cols of a tile (beta == 0: C not read).
