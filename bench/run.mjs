@@ -57,9 +57,12 @@ function torchReference() {
   return { skipped: `torch not importable (${reasons.join("; ")})` };
 }
 
-/** nabla on the WebAssembly kernels: the same step in a child process that does not load the addon. */
-function nablaWasm() {
-  const result = spawnSync(process.execPath, [join(here, "nabla-step.mjs"), String(reps)], {
+/**
+ * nabla on the WebAssembly kernels: the same step in a child process that does not load the addon; with
+ * `flags` (Node 20 has relaxed SIMD only behind --experimental-wasm-relaxed-simd) the engine's own options.
+ */
+function nablaWasm(flags = []) {
+  const result = spawnSync(process.execPath, [...flags, join(here, "nabla-step.mjs"), String(reps)], {
     encoding: "utf8",
     env: { ...process.env, NABLA_GEMM_NATIVE: "0" },
   });
@@ -168,6 +171,9 @@ const nablaRun = benchNablaStep(reps);
 const nabla = summary(nablaRun.samplesPerSecond);
 const wasmRun = nablaWasm();
 const nablaWasmRates = wasmRun.samplesPerSecond ? summary(wasmRun.samplesPerSecond) : null;
+// Where relaxed SIMD is on by default this is the same kernel as above (both rows then say so).
+const relaxedRun = nablaWasm(["--experimental-wasm-relaxed-simd"]);
+const relaxedRates = relaxedRun.samplesPerSecond ? summary(relaxedRun.samplesPerSecond) : null;
 const numpy = runPython(process.env.BENCH_NUMPY_PYTHON ?? "python3", "mlp_numpy.py");
 const torch = torchReference();
 const tfjs = tfjsWasm();
@@ -209,7 +215,8 @@ console.log("|---|---|---|---|---|");
 const torchName = (r) => `torch ${r.version} CPU, ${r.threads} thread${r.threads === 1 ? "" : "s"}`;
 const rows = [
   [`nabla, native (${info.isa}, ${info.threads} threads)`, nabla],
-  ["nabla, WebAssembly SIMD (`NABLA_GEMM_NATIVE=0`)", nablaWasmRates],
+  [`nabla, WebAssembly (\`NABLA_GEMM_NATIVE=0\`, ${wasmRun.gemm?.isa})`, nablaWasmRates],
+  [`nabla, WebAssembly (--experimental-wasm-relaxed-simd, ${relaxedRun.gemm?.isa})`, relaxedRates],
   [`numpy ${numpy.version ?? ""}`, numpyRates],
   ...(torch.runs ?? []).map((r) => [torchName(r), r.samplesPerSecond ? summary(r.samplesPerSecond) : null]),
   ["TF.js wasm, explicit-transpose matMul", tfjsExplicit],
@@ -223,6 +230,7 @@ for (const [name, r] of rows) {
 }
 for (const [name, r] of [
   ["nabla wasm", wasmRun],
+  ["nabla wasm (relaxed SIMD flag)", relaxedRun],
   ["numpy", numpy],
   ["torch", torch],
   ["TF.js", tfjs],
@@ -285,12 +293,14 @@ const out = {
     numpy: numpyRates?.median ?? null,
     torch: torchRates?.median ?? null,
     nablaWasm: nablaWasmRates?.median ?? null,
+    nablaWasmRelaxedFlag: relaxedRates?.median ?? null,
     tfjsWasm: { explicitTranspose: tfjsExplicit?.median ?? null, stock: tfjsStock?.median ?? null },
     percentOfLimit,
   },
   trainStepDetail: {
     nabla,
-    nablaWasm: nablaWasmRates ?? wasmRun,
+    nablaWasm: nablaWasmRates ? { ...nablaWasmRates, isa: wasmRun.gemm.isa } : wasmRun,
+    nablaWasmRelaxedFlag: relaxedRates ? { ...relaxedRates, isa: relaxedRun.gemm.isa } : relaxedRun,
     numpy: numpyRates ?? numpy,
     torch: torchRates ? { ...torchRates, threads: torch.threads, runs: torch.runs } : torch,
     tfjsWasm: tfjs,

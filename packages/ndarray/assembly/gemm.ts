@@ -67,6 +67,17 @@ function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
   }
 }
 
+// c + a * b: rounded twice (mul, then add) in the plain SIMD build; in the relaxed-SIMD build (built with
+// --enable relaxed-simd, ASC_FEATURE_RELAXED_SIMD) the engine's f32x4.relaxed_madd, which is one fused
+// multiply-add on x64 with FMA and ARM64, so that build rounds differently (once per term) but is just as
+// deterministic on a given machine.
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // tile[MR][NR] = sum over kc of packed A sliver (MR) outer packed B sliver (NR).
 function microKernel(kc: i32, pa: usize, pb: usize, tile: usize): void {
   let c0_0: v128 = f32x4.splat(0);
@@ -81,17 +92,17 @@ function microKernel(kc: i32, pa: usize, pb: usize, tile: usize): void {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa, 0);
-    c0_0 = f32x4.add(c0_0, f32x4.mul(a0, b0));
-    c0_1 = f32x4.add(c0_1, f32x4.mul(a0, b1));
+    c0_0 = madd(a0, b0, c0_0);
+    c0_1 = madd(a0, b1, c0_1);
     const a1 = v128.load32_splat(pa, 4);
-    c1_0 = f32x4.add(c1_0, f32x4.mul(a1, b0));
-    c1_1 = f32x4.add(c1_1, f32x4.mul(a1, b1));
+    c1_0 = madd(a1, b0, c1_0);
+    c1_1 = madd(a1, b1, c1_1);
     const a2 = v128.load32_splat(pa, 8);
-    c2_0 = f32x4.add(c2_0, f32x4.mul(a2, b0));
-    c2_1 = f32x4.add(c2_1, f32x4.mul(a2, b1));
+    c2_0 = madd(a2, b0, c2_0);
+    c2_1 = madd(a2, b1, c2_1);
     const a3 = v128.load32_splat(pa, 12);
-    c3_0 = f32x4.add(c3_0, f32x4.mul(a3, b0));
-    c3_1 = f32x4.add(c3_1, f32x4.mul(a3, b1));
+    c3_0 = madd(a3, b0, c3_0);
+    c3_1 = madd(a3, b1, c3_1);
     pa += MR << 2;
     pb += NR << 2;
   }

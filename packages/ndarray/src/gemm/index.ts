@@ -15,7 +15,10 @@ export interface GemmKernelInfo {
   simd: boolean;
   /** Threads the kernel large float32 products use. */
   threads: number;
-  /** Instruction set of that kernel: "avx512" | "avx2" | "scalar" (native), "wasm-simd128", or "js". */
+  /**
+   * Instruction set of that kernel: "avx512" | "avx2" | "scalar" (native), "wasm-relaxed-simd" (fused
+   * multiply-add, where the engine has relaxed SIMD) | "wasm-simd128", or "js".
+   */
   isa: string;
   /** Kernels that loaded on this machine. */
   available: GemmKernel[];
@@ -110,7 +113,7 @@ export function gemmKernelInfo(): GemmKernelInfo {
     kernel: forced === "auto" ? `auto:${big}` : big,
     simd: big !== "reference",
     threads,
-    isa: nativeInfo ? nativeInfo.isa : big === "reference" ? "js" : "wasm-simd128",
+    isa: nativeInfo ? nativeInfo.isa : big === "reference" ? "js" : (w?.isa ?? "js"),
     available: available(),
     lastKernel,
     notes: allNotes,

@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Rng } from "../rng.js";
 import { type Tensor, zeros } from "../tensor.js";
-import { gemm, gemmKernelInfo, setGemmKernel } from "./index.js";
+import { WasmGemm } from "./wasm.js";
 
 const KC = 256; // assembly/gemm.ts
 
@@ -45,8 +45,8 @@ function filled(rng: Rng, rows: number, cols: number): Tensor {
   return t;
 }
 
-describe.runIf(gemmKernelInfo().available.includes("wasm"))("wasm gemm bits", () => {
-  afterAll(() => setGemmKernel("auto"));
+describe("plain-SIMD wasm gemm bits", () => {
+  const kernel = new WasmGemm({ relaxed: false });
 
   it.each([
     [false, true, 37, 29, 600, 0],
@@ -61,12 +61,10 @@ describe.runIf(gemmKernelInfo().available.includes("wasm"))("wasm gemm bits", ()
       const B = tB ? filled(rng, n, k) : filled(rng, k, n);
       const C0 = filled(rng, m, n);
       const expected = blockedFloat32(tA, tB, 0.75, A, B, beta, C0);
-      for (const kernel of ["wasm", "parallel"] as const) {
-        if (!gemmKernelInfo().available.includes(kernel)) continue;
-        setGemmKernel(kernel);
+      for (const threads of [1, 2]) {
         const C = zeros([m, n]);
         C.data.set(C0.data);
-        gemm(tA, tB, 0.75, A, B, beta, C);
+        kernel.run(tA, tB, 0.75, A, B, beta, C, threads);
         expect(C.data).toEqual(expected);
       }
     },

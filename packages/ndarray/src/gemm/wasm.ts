@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { gemmWasmBase64 } from "../generated/gemm-wasm.js";
+import { gemmRelaxedWasmBase64, gemmWasmBase64 } from "../generated/gemm-wasm.js";
 import type { Tensor } from "../tensor.js";
 import { gemmWorkerSource } from "./worker-source.js";
 
@@ -11,6 +11,7 @@ interface WasmMemory {
 /** The few WebAssembly JS API members used here (the ES2022 lib has no WebAssembly types). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { exports: object };
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
@@ -48,6 +49,27 @@ const WORKER_READY_TIMEOUT_MS = 10_000;
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
 
+let relaxedSupport: boolean | undefined;
+
+/**
+ * Whether this engine compiles the relaxed-SIMD build (V8 ships relaxed SIMD from 11.4, i.e. Node 22;
+ * Node 20 has it only behind --experimental-wasm-relaxed-simd). Checked once by validating the module itself.
+ */
+export function wasmRelaxedSimdSupported(): boolean {
+  if (relaxedSupport === undefined) {
+    relaxedSupport = WA.validate(Buffer.from(gemmRelaxedWasmBase64, "base64"));
+  }
+  return relaxedSupport;
+}
+
+export interface WasmGemmOptions {
+  /**
+   * Use the relaxed-SIMD build (fused multiply-add, so other bits than the plain build). Default: when the
+   * engine supports it, unless NABLA_WASM_RELAXED=0; true where it is unsupported throws.
+   */
+  relaxed?: boolean;
+}
+
 /**
  * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
  * thread. Layout of the memory: [module statics][control blocks][pack scratch per thread][A][B][C]. Operands
@@ -73,9 +95,16 @@ export class WasmGemm {
   /** Why the helper thread is unavailable, if it is. */
   workerProblem: string | null = null;
   readonly maxThreads: number;
+  /** "wasm-relaxed-simd" or "wasm-simd128": which build of assembly/gemm.ts runs. */
+  readonly isa: string;
 
-  constructor() {
-    const bytes = Buffer.from(gemmWasmBase64, "base64");
+  constructor(options: WasmGemmOptions = {}) {
+    const relaxed = options.relaxed ?? (process.env.NABLA_WASM_RELAXED !== "0" && wasmRelaxedSimdSupported());
+    if (relaxed && !wasmRelaxedSimdSupported()) {
+      throw new Error("@nabla/ndarray gemm: this engine has no WebAssembly relaxed SIMD");
+    }
+    this.isa = relaxed ? "wasm-relaxed-simd" : "wasm-simd128";
+    const bytes = Buffer.from(relaxed ? gemmRelaxedWasmBase64 : gemmWasmBase64, "base64");
     this.module = new WA.Module(bytes);
     this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     const instance = new WA.Instance(this.module, {
