@@ -30,40 +30,78 @@ export function packBSize(): i32 {
   return KC * NC * 4 + MR * NR * 4;
 }
 
+// dst[q] = lane q of the 4x4 transpose of rows r0..r3 (lane l of dst[q] = lane q of row l): four vectors.
+// @ts-ignore: decorator
+@inline
+function storeTransposed4(dst: usize, step: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + step, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
 // Packs rows i0..i0+mc of op(A), inner indices p0..p0+kc, as MR-row slivers: dst[s][p][r] (r fastest).
+// Full slivers of row-major A (cs == 1) go through 4x4 register transposes and of column-major A (rs == 1)
+// are plain vector copies; only data moves, so the results do not depend on which path packed them.
 function packA(dst: usize, a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
   for (let i = 0; i < mc; i += MR) {
     const rows = min(MR, mc - i);
-    for (let p = 0; p < kc; p++) {
-      const src = a + ((<usize>(i * rs + p * cs)) << 2);
-      let r = 0;
-      for (; r < rows; r++) store<f32>(dst + ((<usize>r) << 2), load<f32>(src + ((<usize>(r * rs)) << 2)));
-      for (; r < MR; r++) store<f32>(dst + ((<usize>r) << 2), 0);
-      dst += MR << 2;
+    let p = 0;
+    if (rows == MR && cs == 1) {
+      const row = (<usize>rs) << 2;
+      for (; p + 4 <= kc; p += 4) {
+        const src = a + ((<usize>(i * rs + p)) << 2);
+        const d = dst + ((<usize>(p * MR)) << 2);
+        storeTransposed4(d, MR << 2, v128.load(src), v128.load(src + row), v128.load(src + 2 * row), v128.load(src + 3 * row));
+      }
+    } else if (rows == MR && rs == 1) {
+      for (; p < kc; p++) v128.store(dst + ((<usize>(p * MR)) << 2), v128.load(a + ((<usize>(i + p * cs)) << 2)));
     }
+    for (; p < kc; p++) {
+      const src = a + ((<usize>(i * rs + p * cs)) << 2);
+      const d = dst + ((<usize>(p * MR)) << 2);
+      let r = 0;
+      for (; r < rows; r++) store<f32>(d + ((<usize>r) << 2), load<f32>(src + ((<usize>(r * rs)) << 2)));
+      for (; r < MR; r++) store<f32>(d + ((<usize>r) << 2), 0);
+    }
+    dst += (<usize>(MR * kc)) << 2;
   }
 }
 
 // Packs inner indices p0..p0+kc, columns j0..j0+nc of op(B) as NR-column slivers: dst[s][p][c] (c fastest).
+// Full slivers of row-major op(B) are vector copies, of op(B) = Wᵀ (rs == 1) 4x4 register transposes.
 function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
+    let p = 0;
     if (cols == NR && cs == 1) {
-      for (let p = 0; p < kc; p++) {
+      for (; p < kc; p++) {
         const src = b + ((<usize>(p * rs + j)) << 2);
-        for (let q = 0; q < NR; q += 4)
-          v128.store(dst + ((<usize>q) << 2), v128.load(src + ((<usize>q) << 2)));
-        dst += NR << 2;
+        const d = dst + ((<usize>(p * NR)) << 2);
+        for (let q = 0; q < NR; q += 4) v128.store(d + ((<usize>q) << 2), v128.load(src + ((<usize>q) << 2)));
       }
-      continue;
+    } else if (cols == NR && rs == 1) {
+      const col = (<usize>cs) << 2;
+      for (; p + 4 <= kc; p += 4) {
+        for (let q = 0; q < NR; q += 4) {
+          const src = b + ((<usize>(p + (j + q) * cs)) << 2);
+          const d = dst + ((<usize>(p * NR + q)) << 2);
+          storeTransposed4(d, NR << 2, v128.load(src), v128.load(src + col), v128.load(src + 2 * col), v128.load(src + 3 * col));
+        }
+      }
     }
-    for (let p = 0; p < kc; p++) {
+    for (; p < kc; p++) {
       const src = b + ((<usize>(p * rs + j * cs)) << 2);
+      const d = dst + ((<usize>(p * NR)) << 2);
       let c = 0;
-      for (; c < cols; c++) store<f32>(dst + ((<usize>c) << 2), load<f32>(src + ((<usize>(c * cs)) << 2)));
-      for (; c < NR; c++) store<f32>(dst + ((<usize>c) << 2), 0);
-      dst += NR << 2;
+      for (; c < cols; c++) store<f32>(d + ((<usize>c) << 2), load<f32>(src + ((<usize>(c * cs)) << 2)));
+      for (; c < NR; c++) store<f32>(d + ((<usize>c) << 2), 0);
     }
+    dst += (<usize>(NR * kc)) << 2;
   }
 }
 
