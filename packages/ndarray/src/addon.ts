@@ -1,3 +1,4 @@
+import { wasmModuleKernel } from "./gemm/index.js";
 import { loadNative, type NativeGemm } from "./gemm/native.js";
 import { type FloatArray, isFloatArray, type TensorLike } from "./tensor.js";
 
@@ -50,8 +51,9 @@ function safeAlias(
 }
 
 /**
- * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded; returns
- * false (the caller then runs its JavaScript loop, with identical results) otherwise.
+ * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded (axpy,
+ * the optimizer's update, in the WebAssembly module when it is not); returns false (the caller then runs its
+ * JavaScript loop, with identical results) otherwise.
  */
 export function nativeElementwise(
   op: number,
@@ -63,7 +65,7 @@ export function nativeElementwise(
 ): boolean {
   if (n < NATIVE_MIN_LENGTH) return false;
   const lib = nativeAddon();
-  if (!lib) return false;
+  if (!lib && op !== EW_AXPY) return false;
   const od = isFloatArray(out) ? out : out.data;
   const ad = isFloatArray(a) ? a : a.data;
   const bd = isFloatArray(b) ? b : b.data;
@@ -72,6 +74,12 @@ export function nativeElementwise(
   const oo = isFloatArray(out) ? 0 : out.offset;
   const ao = isFloatArray(a) ? 0 : a.offset;
   const bo = isFloatArray(b) ? 0 : b.offset;
-  lib.ew(op, n, od, oo, ad, ao, bd, bo, scalar);
+  if (lib) {
+    lib.ew(op, n, od, oo, ad, ao, bd, bo, scalar);
+    return true;
+  }
+  const w = wasmModuleKernel();
+  if (!w) return false;
+  w.axpy(od, oo, ad, ao, n, scalar);
   return true;
 }

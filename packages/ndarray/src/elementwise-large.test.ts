@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EW_ADD, nativeAddon, nativeElementwise } from "./addon.js";
 import { add, axpy, mul, relu, scale, sub } from "./elementwise.js";
+import { WasmGemm } from "./gemm/wasm.js";
 import { Rng } from "./rng.js";
 import { fromTypedArray, reshape, sliceRows } from "./tensor.js";
 
@@ -69,5 +70,25 @@ describe("element-wise ops on long arrays (native path when available)", () => {
     // Sequential semantics: each element is the previous *new* value + 1, so buf[k] = buf[0] + k = k.
     for (let i = 1; i <= 10; i++) expect(buf[i]).toBe(i);
     expect(buf[N]).toBe(N);
+  });
+});
+
+describe("axpy in the WebAssembly module (no native addon)", () => {
+  it("gives the JavaScript loop's bits, with offsets, odd lengths and aliasing", () => {
+    const w = new WasmGemm({ relaxed: false });
+    const rng = new Rng(5);
+    for (const n of [4096, 10_001, 393_216]) {
+      const x = random(rng, n + 3);
+      const y = random(rng, n + 5);
+      const alpha = -0.01 * (1 + rng.below(7));
+      const expected = Float32Array.from(y);
+      for (let i = 0; i < n; i++) expected[5 + i] = f(expected[5 + i] + alpha * x[3 + i]);
+      w.axpy(y, 5, x, 3, n, alpha);
+      expect(y).toEqual(expected);
+    }
+    const z = random(rng, 5000);
+    const doubled = Float32Array.from(z, (v) => f(v + 0.5 * v));
+    w.axpy(z, 0, z, 0, z.length, 0.5);
+    expect(z).toEqual(doubled);
   });
 });

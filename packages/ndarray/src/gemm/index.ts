@@ -63,6 +63,11 @@ function wasmKernel(): WasmGemm | null {
   return wasm;
 }
 
+/** The WebAssembly module (for its element-wise loops), or null where it cannot be created. */
+export function wasmModuleKernel(): WasmGemm | null {
+  return wasmKernel();
+}
+
 function available(): GemmKernel[] {
   const list: GemmKernel[] = ["reference"];
   const w = wasmKernel();

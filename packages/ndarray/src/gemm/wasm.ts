@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { gemmRelaxedWasmBase64, gemmWasmBase64 } from "../generated/gemm-wasm.js";
 import type { Tensor } from "../tensor.js";
+import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
 import { gemmWorkerSource } from "./worker-source.js";
 
 interface WasmMemory {
@@ -11,7 +11,6 @@ interface WasmMemory {
 /** The few WebAssembly JS API members used here (the ES2022 lib has no WebAssembly types). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { exports: object };
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
@@ -35,6 +34,7 @@ interface GemmExports {
     packA: number,
     packB: number,
   ): void;
+  axpy(n: number, y: number, x: number, s: number): void;
   heapBase(): number;
   packASize(): number;
   packBSize(): number;
@@ -48,27 +48,6 @@ const CONTROL_BYTES = 128;
 const WORKER_READY_TIMEOUT_MS = 10_000;
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
-
-let relaxedSupport: boolean | undefined;
-
-/**
- * Whether this engine compiles the relaxed-SIMD build (V8 ships relaxed SIMD from 11.4, i.e. Node 22;
- * Node 20 has it only behind --experimental-wasm-relaxed-simd). Checked once by validating the module itself.
- */
-export function wasmRelaxedSimdSupported(): boolean {
-  if (relaxedSupport === undefined) {
-    relaxedSupport = WA.validate(Buffer.from(gemmRelaxedWasmBase64, "base64"));
-  }
-  return relaxedSupport;
-}
-
-export interface WasmGemmOptions {
-  /**
-   * Use the relaxed-SIMD build (fused multiply-add, so other bits than the plain build). Default: when the
-   * engine supports it, unless NABLA_WASM_RELAXED=0; true where it is unsupported throws.
-   */
-  relaxed?: boolean;
-}
 
 /**
  * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
@@ -99,12 +78,8 @@ export class WasmGemm {
   readonly isa: string;
 
   constructor(options: WasmGemmOptions = {}) {
-    const relaxed = options.relaxed ?? (process.env.NABLA_WASM_RELAXED !== "0" && wasmRelaxedSimdSupported());
-    if (relaxed && !wasmRelaxedSimdSupported()) {
-      throw new Error("@nabla/ndarray gemm: this engine has no WebAssembly relaxed SIMD");
-    }
-    this.isa = relaxed ? "wasm-relaxed-simd" : "wasm-simd128";
-    const bytes = Buffer.from(relaxed ? gemmRelaxedWasmBase64 : gemmWasmBase64, "base64");
+    const { isa, bytes } = chooseWasmBuild(options);
+    this.isa = isa;
     this.module = new WA.Module(bytes);
     this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     const instance = new WA.Instance(this.module, {
@@ -199,6 +174,18 @@ export class WasmGemm {
     }
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) out[C.offset + i * s0 + j * s1] = heap[s + i * n + j];
+  }
+
+  /** y[yo..yo+n) += alpha x[xo..xo+n) with the JavaScript loop's bits; the copies in and out dominate. */
+  axpy(y: Float32Array, yo: number, x: Float32Array, xo: number, n: number, alpha: number): void {
+    const bytes = align(n * 4);
+    this.reserve(2 * bytes);
+    const h = this.heap;
+    const yb = this.operands;
+    h.set(y.subarray(yo, yo + n), yb >> 2);
+    h.set(x.subarray(xo, xo + n), (yb + bytes) >> 2);
+    this.wasm.axpy(n, yb, yb + bytes, alpha);
+    y.set(h.subarray(yb >> 2, (yb >> 2) + n), yo);
   }
 
   /** Starts the helper thread once; returns false (with workerProblem set) if it cannot run. */
