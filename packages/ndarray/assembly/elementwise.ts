@@ -21,3 +21,17 @@ export function axpy(n: i32, y: usize, x: usize, s: f64): void {
     store<f32>(y + o, <f32>(<f64>load<f32>(y + o) + s * <f64>load<f32>(x + o)));
   }
 }
+
+// dx[i] = x[i] > 0 ? dy[i] : 0, as a lane select (NaN x gives 0, as the JavaScript comparison does).
+export function reluBackward(n: i32, dx: usize, dy: usize, x: usize): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dx + o, v128.bitselect(v128.load(dy + o), zero, f32x4.gt(v128.load(x + o), zero)));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? load<f32>(dy + o) : 0);
+  }
+}

@@ -30,6 +30,8 @@ export const EW_MUL = 2;
 export const EW_SCALE = 3;
 export const EW_AXPY = 4;
 export const EW_RELU = 5;
+/** out = b > 0 ? a : 0 (a = dY, b = the ReLU's input or output). */
+export const EW_RELU_BACKWARD = 6;
 
 function start(x: TensorLike): number {
   const data = isFloatArray(x) ? x : x.data;
@@ -52,7 +54,7 @@ function safeAlias(
 
 /**
  * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded (axpy,
- * the optimizer's update, in the WebAssembly module when it is not); returns false (the caller then runs its
+ * the optimizer's update, and ReLU backward in the WebAssembly module when it is not); returns false (the caller then runs its
  * JavaScript loop, with identical results) otherwise.
  */
 export function nativeElementwise(
@@ -65,7 +67,7 @@ export function nativeElementwise(
 ): boolean {
   if (n < NATIVE_MIN_LENGTH) return false;
   const lib = nativeAddon();
-  if (!lib && op !== EW_AXPY) return false;
+  if (!lib && op !== EW_AXPY && op !== EW_RELU_BACKWARD) return false;
   const od = isFloatArray(out) ? out : out.data;
   const ad = isFloatArray(a) ? a : a.data;
   const bd = isFloatArray(b) ? b : b.data;
@@ -80,6 +82,8 @@ export function nativeElementwise(
   }
   const w = wasmModuleKernel();
   if (!w) return false;
-  w.axpy(od, oo, ad, ao, n, scalar);
+  // axpy's own operands are (out, a): out is both the first input and the result.
+  if (op === EW_AXPY) w.elementwise("axpy", n, od, oo, od, oo, ad, ao, scalar);
+  else w.elementwise("reluBackward", n, od, oo, ad, ao, bd, bo, 0);
   return true;
 }

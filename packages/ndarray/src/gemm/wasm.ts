@@ -35,6 +35,7 @@ interface GemmExports {
     packB: number,
   ): void;
   axpy(n: number, y: number, x: number, s: number): void;
+  reluBackward(n: number, dx: number, dy: number, x: number): void;
   heapBase(): number;
   packASize(): number;
   packBSize(): number;
@@ -48,6 +49,8 @@ const CONTROL_BYTES = 128;
 const WORKER_READY_TIMEOUT_MS = 10_000;
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
+
+type ElementwiseArgs = [a: Float32Array, ao: number, b: Float32Array, bo: number, scalar: number];
 
 /**
  * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
@@ -176,16 +179,28 @@ export class WasmGemm {
       for (let j = 0; j < n; j++) out[C.offset + i * s0 + j * s1] = heap[s + i * n + j];
   }
 
-  /** y[yo..yo+n) += alpha x[xo..xo+n) with the JavaScript loop's bits; the copies in and out dominate. */
-  axpy(y: Float32Array, yo: number, x: Float32Array, xo: number, n: number, alpha: number): void {
+  /**
+   * An element-wise loop of the module with the JavaScript loop's bits: "axpy" out += scalar a (b = out),
+   * "reluBackward" out = b > 0 ? a : 0. a and b are copied in, the result is written over a's copy and copied
+   * to out (the copies take most of the time).
+   */
+  elementwise(
+    op: "axpy" | "reluBackward",
+    n: number,
+    out: Float32Array,
+    oo: number,
+    ...rest: ElementwiseArgs
+  ) {
+    const [a, ao, b, bo, scalar] = rest;
     const bytes = align(n * 4);
     this.reserve(2 * bytes);
     const h = this.heap;
-    const yb = this.operands;
-    h.set(y.subarray(yo, yo + n), yb >> 2);
-    h.set(x.subarray(xo, xo + n), (yb + bytes) >> 2);
-    this.wasm.axpy(n, yb, yb + bytes, alpha);
-    y.set(h.subarray(yb >> 2, (yb >> 2) + n), yo);
+    const at = this.operands;
+    h.set(a.subarray(ao, ao + n), at >> 2);
+    h.set(b.subarray(bo, bo + n), (at + bytes) >> 2);
+    if (op === "axpy") this.wasm.axpy(n, at, at + bytes, scalar);
+    else this.wasm.reluBackward(n, at, at, at + bytes);
+    out.set(h.subarray(at >> 2, (at >> 2) + n), oo);
   }
 
   /** Starts the helper thread once; returns false (with workerProblem set) if it cannot run. */
