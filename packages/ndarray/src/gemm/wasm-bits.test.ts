@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { layouts, randomMatrix } from "../../test/helpers.js";
 import { Rng } from "../rng.js";
 import { type Tensor, zeros } from "../tensor.js";
 import { WasmGemm } from "./wasm.js";
@@ -69,4 +70,27 @@ describe("plain-SIMD wasm gemm bits", () => {
       }
     },
   );
+});
+
+describe("wasm gemm split across two threads", () => {
+  it("gives the one-thread bits for every layout, transpose and beta (row and column splits)", () => {
+    const kernel = new WasmGemm({ relaxed: false });
+    const rng = new Rng(17);
+    for (const layout of layouts)
+      for (const [m, n, k] of [
+        [70, 21, 300],
+        [21, 70, 300],
+      ])
+        for (const tA of [false, true])
+          for (const tB of [false, true]) {
+            const A = tA ? randomMatrix(rng, k, m, layout) : randomMatrix(rng, m, k, layout);
+            const B = tB ? randomMatrix(rng, n, k, layout) : randomMatrix(rng, k, n, layout);
+            const C1 = randomMatrix(rng, m, n, layout);
+            const C2 = zeros([m, n]);
+            for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) C2.set(i, j, C1.get(i, j));
+            kernel.run(tA, tB, -1.25, A, B, 0.5, C1, 1);
+            kernel.run(tA, tB, -1.25, A, B, 0.5, C2, 2);
+            for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expect(C2.get(i, j)).toBe(C1.get(i, j));
+          }
+  });
 });

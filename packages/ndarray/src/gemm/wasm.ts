@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Tensor } from "../tensor.js";
 import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
+import { columnMajorInHeap, copyIn, copyOut, heapStrides } from "./wasm-copy.js";
 import { gemmWorkerSource } from "./worker-source.js";
 
 interface WasmMemory {
@@ -126,58 +127,7 @@ export class WasmGemm {
       this.heap = new Float32Array(this.memory.buffer);
   }
 
-  /** Element strides of the last copyIn (kept in fields so a call allocates no tuple). */
-  private copyRs = 0;
-  private copyCs = 0;
   private heapBytes = 0;
-
-  /**
-   * Copies a 2-D view into the heap at byte `dst`, keeping its orientation when one of its strides is 1;
-   * the copy's row and column strides (elements) are left in copyRs/copyCs.
-   */
-  private copyIn(t: Tensor, dst: number, rowMajorOnly = false): void {
-    const [r, c] = t.shape;
-    const [s0, s1] = t.stride;
-    const heap = this.heap;
-    const d = dst >> 2;
-    const src = t.data;
-    if (s1 === 1 || c === 1) {
-      if (s0 === c || r === 1) {
-        heap.set(src.subarray(t.offset, t.offset + r * c), d);
-      } else {
-        for (let i = 0; i < r; i++)
-          heap.set(src.subarray(t.offset + i * s0, t.offset + i * s0 + c), d + i * c);
-      }
-      this.copyRs = c;
-      this.copyCs = 1;
-      return;
-    }
-    if (s0 === 1 && !rowMajorOnly) {
-      for (let j = 0; j < c; j++) heap.set(src.subarray(t.offset + j * s1, t.offset + j * s1 + r), d + j * r);
-      this.copyRs = 1;
-      this.copyCs = r;
-      return;
-    }
-    for (let i = 0; i < r; i++) {
-      for (let j = 0; j < c; j++) heap[d + i * c + j] = src[t.offset + i * s0 + j * s1];
-    }
-    this.copyRs = c;
-    this.copyCs = 1;
-  }
-
-  private copyOut(C: Tensor, src: number): void {
-    const [m, n] = C.shape;
-    const [s0, s1] = C.stride;
-    const s = src >> 2;
-    const heap = this.heap;
-    const out = C.data;
-    if (s1 === 1 || n === 1) {
-      for (let i = 0; i < m; i++) out.set(heap.subarray(s + i * n, s + i * n + n), C.offset + i * s0);
-      return;
-    }
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) out[C.offset + i * s0 + j * s1] = heap[s + i * n + j];
-  }
 
   /**
    * An element-wise loop of the module with the JavaScript loop's bits: "axpy" out += scalar a (b = out),
@@ -237,7 +187,12 @@ export class WasmGemm {
     }
   }
 
-  /** C = alpha op(A) op(B) + beta C on float32 views, split across `threads` (1 or 2) threads. */
+  /**
+   * C = alpha op(A) op(B) + beta C on float32 views, split across `threads` (1 or 2) threads: the longer side
+   * of C is cut at a tile boundary, the helper takes the second part. When C is split by rows, the helper's
+   * operands are copied in first and it starts before this thread copies the rest, and this thread copies its
+   * rows of C out while the helper may still be working. The order of copies never changes the arithmetic.
+   */
   run(
     transA: boolean,
     transB: boolean,
@@ -253,112 +208,71 @@ export class WasmGemm {
     const aBytes = align(A.size * 4);
     const bBytes = align(B.size * 4);
     this.reserve(aBytes + bBytes + m * n * 4);
+    const heap = this.heap;
     const a = this.operands;
     const b = a + aBytes;
     const c = b + bBytes;
-    this.copyIn(A, a);
-    const a0 = this.copyRs;
-    const a1 = this.copyCs;
-    this.copyIn(B, b);
-    const b0 = this.copyRs;
-    const b1 = this.copyCs;
+    const aCol = columnMajorInHeap(A, false);
+    const bCol = columnMajorInHeap(B, false);
+    const [a0, a1] = heapStrides(A, aCol);
+    const [b0, b1] = heapStrides(B, bCol);
     // op(X) strides: (row, inner) for A and (inner, column) for B; a transpose swaps them.
     const ars = transA ? a1 : a0;
     const acs = transA ? a0 : a1;
     const brs = transB ? b1 : b0;
     const bcs = transB ? b0 : b1;
-    if (beta !== 0) this.copyIn(C, c, true); // the kernel writes C row-major
-    const useWorker = threads > 1 && this.ensureWorker();
-    if (!useWorker) {
-      this.wasm.gemm(
-        m,
-        n,
-        k,
-        alpha,
-        beta,
-        a,
-        ars,
-        acs,
-        b,
-        brs,
-        bcs,
-        c,
-        n,
-        this.scratch[0],
-        this.scratch[0] + this.packA,
-      );
-    } else {
-      // Split the longer side of C at a tile boundary; the helper takes the second part.
-      const I = this.workerControl as Int32Array;
-      const F = this.workerFloat as Float32Array;
-      const s = this.scratch[1];
-      if (m >= n) {
-        const m0 = Math.min(m, Math.ceil(m / 2 / this.mr) * this.mr);
-        this.post(
-          I,
-          F,
-          m - m0,
-          n,
-          k,
-          alpha,
-          beta,
-          a + m0 * ars * 4,
-          ars,
-          acs,
-          b,
-          brs,
-          bcs,
-          c + m0 * n * 4,
-          n,
-          s,
-        );
-        this.wasm.gemm(
-          m0,
-          n,
-          k,
-          alpha,
-          beta,
-          a,
-          ars,
-          acs,
-          b,
-          brs,
-          bcs,
-          c,
-          n,
-          this.scratch[0],
-          this.scratch[0] + this.packA,
-        );
-      } else {
-        const n0 = Math.min(n, Math.ceil(n / 2 / this.nr) * this.nr);
-        this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, b + n0 * bcs * 4, brs, bcs, c + n0 * 4, n, s);
-        this.wasm.gemm(
-          m,
-          n0,
-          k,
-          alpha,
-          beta,
-          a,
-          ars,
-          acs,
-          b,
-          brs,
-          bcs,
-          c,
-          n,
-          this.scratch[0],
-          this.scratch[0] + this.packA,
-        );
-      }
-      let state = Atomics.load(I, 0);
-      while (state !== 2) {
-        Atomics.wait(I, 0, state);
-        state = Atomics.load(I, 0);
-      }
-      Atomics.store(I, 0, 0);
+    const [ar, ac] = A.shape;
+    const [br, bc] = B.shape;
+    const s0 = this.scratch[0];
+    if (!(threads > 1 && this.ensureWorker())) {
+      copyIn(heap, A, a >> 2, aCol, 0, ar, 0, ac);
+      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m, 0, n); // the kernel writes C row-major
+      this.wasm.gemm(m, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      copyOut(heap, C, c >> 2, 0, m, 0, n);
+      return C;
     }
-    this.copyOut(C, c);
+    const I = this.workerControl as Int32Array;
+    const F = this.workerFloat as Float32Array;
+    const s = this.scratch[1];
+    if (m >= n) {
+      // Rows [m0, m) of C for the helper: its rows of op(A) (columns of A when transposed), all of op(B).
+      const m0 = Math.min(m, Math.ceil(m / 2 / this.mr) * this.mr);
+      const [h0, h1, h2, h3] = transA ? [0, ar, m0, m] : [m0, m, 0, ac];
+      copyIn(heap, A, a >> 2, aCol, h0, h1, h2, h3);
+      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, m0, m, 0, n);
+      const ah = a + m0 * ars * 4;
+      this.post(I, F, m - m0, n, k, alpha, beta, ah, ars, acs, b, brs, bcs, c + m0 * n * 4, n, s);
+      copyIn(heap, A, a >> 2, aCol, 0, transA ? ar : m0, 0, transA ? m0 : ac);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m0, 0, n);
+      this.wasm.gemm(m0, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      copyOut(heap, C, c >> 2, 0, m0, 0, n);
+      this.waitForHelper(I);
+      copyOut(heap, C, c >> 2, m0, m, 0, n);
+    } else {
+      // Columns [n0, n) of C for the helper. Copied whole before it starts: copying the other columns of the
+      // same rows while it works (false sharing on C, strided halves of B) measured slower than waiting.
+      const n0 = Math.min(n, Math.ceil(n / 2 / this.nr) * this.nr);
+      copyIn(heap, A, a >> 2, aCol, 0, ar, 0, ac);
+      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m, 0, n);
+      const bh = b + n0 * bcs * 4;
+      this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, bh, brs, bcs, c + n0 * 4, n, s);
+      this.wasm.gemm(m, n0, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      this.waitForHelper(I);
+      copyOut(heap, C, c >> 2, 0, m, 0, n);
+    }
     return C;
+  }
+
+  private waitForHelper(I: Int32Array): void {
+    let state = Atomics.load(I, 0);
+    while (state !== 2) {
+      Atomics.wait(I, 0, state);
+      state = Atomics.load(I, 0);
+    }
+    Atomics.store(I, 0, 0);
   }
 
   private post(
