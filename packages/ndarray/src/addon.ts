@@ -54,7 +54,7 @@ function safeAlias(
 
 /**
  * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded (axpy,
- * the optimizer's update, and ReLU backward in the WebAssembly module when it is not); returns false (the caller then runs its
+ * the optimizer's update, and ReLU forward and backward in the WebAssembly module when it is not); returns false (the caller then runs its
  * JavaScript loop, with identical results) otherwise.
  */
 export function nativeElementwise(
@@ -67,7 +67,7 @@ export function nativeElementwise(
 ): boolean {
   if (n < NATIVE_MIN_LENGTH) return false;
   const lib = nativeAddon();
-  if (!lib && op !== EW_AXPY && op !== EW_RELU_BACKWARD) return false;
+  if (!lib && op !== EW_AXPY && op !== EW_RELU && op !== EW_RELU_BACKWARD) return false;
   const od = isFloatArray(out) ? out : out.data;
   const ad = isFloatArray(a) ? a : a.data;
   const bd = isFloatArray(b) ? b : b.data;
@@ -84,6 +84,8 @@ export function nativeElementwise(
   if (!w) return false;
   // axpy's own operands are (out, a): out is both the first input and the result.
   if (op === EW_AXPY) w.elementwise("axpy", n, od, oo, od, oo, ad, ao, scalar);
+  else if (op === EW_RELU)
+    w.elementwise("reluBackward", n, od, oo, ad, ao, ad, ao, 0); // x > 0 ? x : 0
   else w.elementwise("reluBackward", n, od, oo, ad, ao, bd, bo, 0);
   return true;
 }

@@ -16,8 +16,8 @@ import { asTensor, type Tensor, type TensorLike } from "./tensor.js";
 // Every function writes into `out` (which may alias an input, element for element) and returns it, so a
 // training loop allocates nothing. Contiguous views take one flat loop (checked without allocating); long
 // contiguous float32 arrays of add/sub/mul/scale/axpy/relu/reluBackward go to the native addon when it is
-// loaded (same bits as the loop: see addon.ts), axpy and reluBackward to the WebAssembly module when it is
-// not; strided views go through ndarray-ops (or a generic strided
+// loaded (same bits as the loop: see addon.ts), axpy, relu and reluBackward to the WebAssembly module when
+// it is not; strided views go through ndarray-ops (or a generic strided
 // walk where ndarray-ops has no such operation). The flat loops are written out per operation on purpose:
 // a shared loop taking the operation as a callback is polymorphic at its call site, which V8 does not inline.
 
