@@ -33,8 +33,6 @@ export function packBSize(): i32 {
 }
 
 // dst[q] = lane q of the 4x4 transpose of rows r0..r3 (lane l of dst[q] = lane q of row l): four vectors.
-// @ts-ignore: decorator
-@inline
 function storeTransposed4(dst: usize, step: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
   const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
   const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
@@ -58,10 +56,18 @@ function packA(dst: usize, a: usize, rs: i32, cs: i32, mc: i32, kc: i32): void {
       for (; p + 4 <= kc; p += 4) {
         const src = a + ((<usize>(i * rs + p)) << 2);
         const d = dst + ((<usize>(p * MR)) << 2);
-        storeTransposed4(d, MR << 2, v128.load(src), v128.load(src + row), v128.load(src + 2 * row), v128.load(src + 3 * row));
+        storeTransposed4(
+          d,
+          MR << 2,
+          v128.load(src),
+          v128.load(src + row),
+          v128.load(src + 2 * row),
+          v128.load(src + 3 * row),
+        );
       }
     } else if (rows == MR && rs == 1) {
-      for (; p < kc; p++) v128.store(dst + ((<usize>(p * MR)) << 2), v128.load(a + ((<usize>(i + p * cs)) << 2)));
+      for (; p < kc; p++)
+        v128.store(dst + ((<usize>(p * MR)) << 2), v128.load(a + ((<usize>(i + p * cs)) << 2)));
     }
     for (; p < kc; p++) {
       const src = a + ((<usize>(i * rs + p * cs)) << 2);
@@ -92,7 +98,14 @@ function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
         for (let q = 0; q < NR; q += 4) {
           const src = b + ((<usize>(p + (j + q) * cs)) << 2);
           const d = dst + ((<usize>(p * NR + q)) << 2);
-          storeTransposed4(d, NR << 2, v128.load(src), v128.load(src + col), v128.load(src + 2 * col), v128.load(src + 3 * col));
+          storeTransposed4(
+            d,
+            NR << 2,
+            v128.load(src),
+            v128.load(src + col),
+            v128.load(src + 2 * col),
+            v128.load(src + 3 * col),
+          );
         }
       }
     }
@@ -111,8 +124,6 @@ function packB(dst: usize, b: usize, rs: i32, cs: i32, kc: i32, nc: i32): void {
 // --enable relaxed-simd, ASC_FEATURE_RELAXED_SIMD) the engine's f32x4.relaxed_madd, which is one fused
 // multiply-add on x64 with FMA and ARM64, so that build rounds differently (once per term) but is just as
 // deterministic on a given machine.
-// @ts-ignore: decorator
-@inline
 function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(c, f32x4.mul(a, b));

@@ -53,4 +53,6 @@ if (current !== text) {
   writeFileSync(`${target}.tmp`, text);
   renameSync(`${target}.tmp`, target);
 }
-console.log(`gemm.wasm: ${plain.length} bytes, gemm-relaxed.wasm: ${relaxed.length} bytes -> src/generated/gemm-wasm.ts`);
+console.log(
+  `gemm.wasm: ${plain.length} bytes, gemm-relaxed.wasm: ${relaxed.length} bytes -> src/generated/gemm-wasm.ts`,
+);
