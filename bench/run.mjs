@@ -5,7 +5,7 @@
 // one run are meaningful.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BatchLoader, loadCifar10, silentProgress, splitTrainValidation } from "@nabla/cifar";
@@ -167,6 +167,8 @@ async function benchRealEpoch() {
   };
 }
 
+// Other processes skew a 2-core machine: the load average is printed and saved with the numbers.
+const loadBefore = loadavg()[0];
 const nablaRun = benchNablaStep(reps);
 const nabla = summary(nablaRun.samplesPerSecond);
 const wasmRun = nablaWasm();
@@ -204,8 +206,11 @@ const [bestBy, bestShape, bestGflops] = gflopsSeen.reduce((p, q) => (q[2] > p[2]
 const limit = ((bestGflops * 1e9) / flop) * batch;
 const percentOfLimit = (100 * nabla.median) / limit;
 
+const loadAfter = loadavg()[0];
 console.log(
-  `\nnabla bench — node ${process.version}, gemm ${info.kernel} (${info.isa}, ${info.threads} threads)`,
+  `\nnabla bench — ${cpus()[0]?.model ?? "unknown CPU"} × ${availableParallelism()}, node ${process.version}, ` +
+    `gemm ${info.kernel} (${info.isa}, ${info.threads} threads); load average ${loadBefore.toFixed(2)} → ` +
+    `${loadAfter.toFixed(2)}`,
 );
 console.log(
   `MLP training step ${dims.join("-")}, batch ${batch}, SGD, float32; ${reps} repetitions (median, range)\n`,
@@ -286,6 +291,9 @@ else {
 
 const out = {
   date: new Date().toISOString(),
+  cpu: cpus()[0]?.model ?? null,
+  cores: availableParallelism(),
+  loadAverage: { before: loadBefore, after: loadAfter },
   node: process.version,
   gemm: info,
   trainStep: {
