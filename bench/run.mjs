@@ -1,62 +1,29 @@
-// `pnpm bench`: nabla's default MLP training step against numpy and PyTorch measured in the same run,
-// GEMM GFLOP/s per kernel, and one real CIFAR-10 epoch with the data pipeline.
-// Writes bench/out/bench.json. Never part of the tests: the machine is shared, so only ratios within one
-// run are meaningful.
+// `pnpm bench`: nabla's default MLP training step (native kernels, and WebAssembly in a child process) against
+// numpy, PyTorch (1 thread and every core) and TF.js's wasm backend measured in the same run; the step's time
+// split and its percent of the limit; GEMM GFLOP/s per kernel; and one real CIFAR-10 epoch with the data
+// pipeline. Writes bench/out/bench.json. Never part of the tests: the machine is shared, so only ratios within
+// one run are meaningful.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BatchLoader, loadCifar10, silentProgress, splitTrainValidation } from "@nabla/cifar";
 import { fromTypedArray, gemm, gemmKernelInfo, Rng, setGemmKernel, zeros } from "@nabla/ndarray";
 import { MLP, SoftmaxCrossEntropy } from "@nabla/nn";
 import { SGD } from "@nabla/optim";
+import { batch, benchNablaStep, dims, stepFlop } from "./nabla-step.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const reps = Number(process.env.BENCH_REPS ?? 7);
-const batch = 128;
-const dims = [3072, 128, 10];
-const stepsPerRep = 60;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs });
 const fmt = (x, d = 0) =>
   x == null ? "—" : x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
-/** One training step as the runner does it: zero grads, forward, fused loss, backward, SGD update. */
-function makeNablaStep(x, labels) {
-  const model = new MLP(dims[0], dims.slice(1, -1), dims.at(-1), { seed: 42 });
-  const loss = new SoftmaxCrossEntropy();
-  const optimizer = new SGD(
-    model.parameters().map((p) => ({ name: p.name, value: p.value.data, grad: p.grad.data })),
-    { lr: 0.01 },
-  );
-  return () => {
-    model.zeroGrad();
-    const value = loss.forward(model.forward(x), labels);
-    model.backward(loss.backward());
-    optimizer.step();
-    return value;
-  };
-}
-
-function benchNabla() {
-  const rng = new Rng(7);
-  const data = new Float32Array(batch * dims[0]);
-  rng.fillNormal(data, 0, 1);
-  const labels = Int32Array.from({ length: batch }, () => rng.nextUint32() % dims.at(-1));
-  const step = makeNablaStep(fromTypedArray(data, [batch, dims[0]]), labels);
-  for (let i = 0; i < 10; i++) step();
-  const rates = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < stepsPerRep; i++) step();
-    rates.push((stepsPerRep * batch) / ((performance.now() - t0) / 1000));
-  }
-  return rates;
-}
-
-function runPython(interpreter, script) {
-  const result = spawnSync(interpreter, [join(here, "reference", script), String(reps)], {
+function runPython(interpreter, script, ...args) {
+  const result = spawnSync(interpreter, [join(here, "reference", script), String(reps), ...args], {
     encoding: "utf8",
   });
   if (result.error) return { skipped: `${interpreter} not runnable (${result.error.message})` };
@@ -67,16 +34,48 @@ function runPython(interpreter, script) {
   return JSON.parse(result.stdout.trim().split("\n").at(-1));
 }
 
-/** Which python has torch: $BENCH_TORCH_PYTHON, else Debian's /usr/bin/python3, else python3 on PATH. */
+/**
+ * Which python has torch: $BENCH_TORCH_PYTHON, else Debian's /usr/bin/python3, else python3 on PATH. Runs it
+ * with 1 thread and with every core (torch's own default varies by build); `best` is the faster median.
+ */
 function torchReference() {
   const candidates = [process.env.BENCH_TORCH_PYTHON, "/usr/bin/python3", "python3"].filter(Boolean);
   const reasons = [];
   for (const py of candidates) {
     const probe = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (probe.status === 0) return { python: py, ...runPython(py, "mlp_torch.py") };
-    reasons.push(`${py}: ${probe.error ? "not found" : "no torch module"}`);
+    if (probe.status !== 0) {
+      reasons.push(`${py}: ${probe.error ? "not found" : "no torch module"}`);
+      continue;
+    }
+    const counts = [...new Set([1, availableParallelism()])];
+    const runs = counts.map((t) => ({ python: py, ...runPython(py, "mlp_torch.py", String(t)) }));
+    const ok = runs.filter((r) => r.samplesPerSecond);
+    if (ok.length === 0) return runs[0];
+    const best = ok.reduce((x, y) => (median(y.samplesPerSecond) > median(x.samplesPerSecond) ? y : x));
+    return { ...best, runs };
   }
   return { skipped: `torch not importable (${reasons.join("; ")})` };
+}
+
+/**
+ * nabla on the WebAssembly kernels: the same step in a child process that does not load the addon; with
+ * `flags` (Node 20 has relaxed SIMD only behind --experimental-wasm-relaxed-simd) the engine's own options.
+ */
+function nablaWasm(flags = []) {
+  const result = spawnSync(process.execPath, [...flags, join(here, "nabla-step.mjs"), String(reps)], {
+    encoding: "utf8",
+    env: { ...process.env, NABLA_GEMM_NATIVE: "0" },
+  });
+  if (result.status !== 0) return { skipped: `nabla-step.mjs failed: ${(result.stderr || "").trim()}` };
+  return JSON.parse(result.stdout.trim().split("\n").at(-1));
+}
+
+/** TF.js wasm backend, stock matMul and @nabla/tfjs's explicit-transpose matMul (packages/tfjs bench). */
+function tfjsWasm() {
+  const script = join(here, "..", "packages", "tfjs", "dist", "bench.js");
+  const result = spawnSync(process.execPath, [script, "--train-reps", String(reps)], { encoding: "utf8" });
+  if (result.status !== 0) return { skipped: `tfjs bench failed: ${(result.stderr || "").trim()}` };
+  return JSON.parse(result.stdout.trim().split("\n").at(-1));
 }
 
 /** GFLOP/s of the default MLP's GEMM shapes for each float32 kernel that loaded here. */
@@ -168,41 +167,114 @@ async function benchRealEpoch() {
   };
 }
 
-const nabla = summary(benchNabla());
+// Other processes skew a 2-core machine: the load average is printed and saved with the numbers.
+const loadBefore = loadavg()[0];
+const nablaRun = benchNablaStep(reps);
+const nabla = summary(nablaRun.samplesPerSecond);
+const wasmRun = nablaWasm();
+const nablaWasmRates = wasmRun.samplesPerSecond ? summary(wasmRun.samplesPerSecond) : null;
+// Where relaxed SIMD is on by default this is the same kernel as above (both rows then say so).
+const relaxedRun = nablaWasm(["--experimental-wasm-relaxed-simd"]);
+const relaxedRates = relaxedRun.samplesPerSecond ? summary(relaxedRun.samplesPerSecond) : null;
 const numpy = runPython(process.env.BENCH_NUMPY_PYTHON ?? "python3", "mlp_numpy.py");
 const torch = torchReference();
+const tfjs = tfjsWasm();
 const gemmTable = benchGemm();
 const epoch = await benchRealEpoch();
 
 const numpyRates = numpy.samplesPerSecond ? summary(numpy.samplesPerSecond) : null;
 const torchRates = torch.samplesPerSecond ? summary(torch.samplesPerSecond) : null;
+const tfjsRates = (mode) => (tfjs[mode] ? summary(tfjs[mode].samplesPerSecond) : null);
+const tfjsExplicit = tfjsRates("explicitTranspose");
+const tfjsStock = tfjsRates("stock");
 const info = gemmKernelInfo();
+const ratio = (a, b) => (a && b ? a.median / b.median : null);
+const x = (r) => (r == null ? "—" : `${r.toFixed(2)}×`);
+
+// The limit: the step's FLOP at the best GFLOP/s this run measured on its GEMM shapes, any implementation.
+const flop = stepFlop();
+const gflopsSeen = [
+  ...gemmTable.rows.flatMap((row) =>
+    Object.entries(row.gflops).map(([k, g]) => [`nabla ${k}`, row.shape, g]),
+  ),
+  ...Object.entries(numpy.gemmGflops ?? {}).map(([shape, g]) => ["numpy", shape, g]),
+  ...(torch.runs ?? [torch]).flatMap((r) =>
+    Object.entries(r.gemmGflops ?? {}).map(([shape, g]) => [`torch ${r.threads} threads`, shape, g]),
+  ),
+];
+const [bestBy, bestShape, bestGflops] = gflopsSeen.reduce((p, q) => (q[2] > p[2] ? q : p));
+const limit = ((bestGflops * 1e9) / flop) * batch;
+const percentOfLimit = (100 * nabla.median) / limit;
+
+const loadAfter = loadavg()[0];
 console.log(
-  `\nnabla bench — node ${process.version}, gemm ${info.kernel} (${info.isa}, ${info.threads} threads)`,
+  `\nnabla bench — ${cpus()[0]?.model ?? "unknown CPU"} × ${availableParallelism()}, node ${process.version}, ` +
+    `gemm ${info.kernel} (${info.isa}, ${info.threads} threads); load average ${loadBefore.toFixed(2)} → ` +
+    `${loadAfter.toFixed(2)}`,
 );
 console.log(
-  `MLP training step ${dims.join("-")}, batch ${batch}, SGD, float32; ${reps} repetitions of ${stepsPerRep} steps\n`,
+  `MLP training step ${dims.join("-")}, batch ${batch}, SGD, float32; ${reps} repetitions (median, range)\n`,
 );
 console.log("| implementation | samples/s median | min – max | vs numpy | vs torch |");
 console.log("|---|---|---|---|---|");
-for (const [name, r] of [
-  ["nabla", nabla],
+const torchName = (r) => `torch ${r.version} CPU, ${r.threads} thread${r.threads === 1 ? "" : "s"}`;
+const rows = [
+  [`nabla, native (${info.isa}, ${info.threads} threads)`, nabla],
+  [`nabla, WebAssembly (\`NABLA_GEMM_NATIVE=0\`, ${wasmRun.gemm?.isa})`, nablaWasmRates],
+  [`nabla, WebAssembly (--experimental-wasm-relaxed-simd, ${relaxedRun.gemm?.isa})`, relaxedRates],
   [`numpy ${numpy.version ?? ""}`, numpyRates],
-  [`torch ${torch.version ?? ""}`, torchRates],
-]) {
+  ...(torch.runs ?? []).map((r) => [torchName(r), r.samplesPerSecond ? summary(r.samplesPerSecond) : null]),
+  ["TF.js wasm, explicit-transpose matMul", tfjsExplicit],
+  ["TF.js wasm, stock", tfjsStock],
+];
+for (const [name, r] of rows) {
   if (!r) continue;
-  const vsNumpy = numpyRates ? `${(r.median / numpyRates.median).toFixed(2)}×` : "—";
-  const vsTorch = torchRates ? `${(r.median / torchRates.median).toFixed(2)}×` : "—";
-  console.log(`| ${name} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${vsNumpy} | ${vsTorch} |`);
+  console.log(
+    `| ${name} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${x(ratio(r, numpyRates))} | ${x(ratio(r, torchRates))} |`,
+  );
 }
-if (numpy.skipped) console.log(`numpy skipped: ${numpy.skipped}`);
-if (torch.skipped) console.log(`torch skipped: ${torch.skipped}`);
+for (const [name, r] of [
+  ["nabla wasm", wasmRun],
+  ["nabla wasm (relaxed SIMD flag)", relaxedRun],
+  ["numpy", numpy],
+  ["torch", torch],
+  ["TF.js", tfjs],
+])
+  if (r.skipped) console.log(`${name} skipped: ${r.skipped}`);
+if (torchRates) console.log(`torch's best: ${torch.threads} thread(s) (the "vs torch" column)`);
+console.log(
+  `\nnabla native vs torch (best) ${x(ratio(nabla, torchRates))}; nabla wasm vs TF.js wasm explicit-transpose ` +
+    `${x(ratio(nablaWasmRates, tfjsExplicit))}, vs TF.js wasm stock ${x(ratio(nablaWasmRates, tfjsStock))}; ` +
+    `nabla wasm vs nabla native ${x(ratio(nablaWasmRates, nabla))}`,
+);
+console.log(
+  `limit: ${fmt(flop / 1e6, 1)} MFLOP per step at ${fmt(bestGflops, 1)} GFLOP/s (${bestBy}, ${bestShape}) = ` +
+    `${fmt(limit)} samples/s; nabla native is at ${fmt(percentOfLimit, 1)}% of it`,
+);
+
+console.log("\nstep time split, ms per step (profiled run; GEMMs timed per call)\n");
+console.log("| part | native ms | % | WebAssembly ms | % |");
+console.log("|---|---|---|---|---|");
+const splits = [nablaRun.split, wasmRun.split].filter(Boolean);
+const parts = (sp) => [
+  ...sp.gemms.map((g) => [`GEMM ${g.shape}`, g.ms]),
+  ["element-wise (bias, ReLU, softmax, loss)", sp.elementwiseMs],
+  ["optimizer (SGD)", sp.optimizerMs],
+  ["other (zeroGrad, calls)", sp.otherMs],
+];
+const tables = splits.map(parts);
+for (let i = 0; i < tables[0].length; i++) {
+  const cells = tables.map((t, j) => [fmt(t[i][1], 3), fmt((100 * t[i][1]) / splits[j].stepMs, 1)]);
+  console.log(`| ${tables[0][i][0]} | ${cells.flat().join(" | ")} |`);
+}
+console.log(`| whole step | ${splits.map((sp) => `${fmt(sp.stepMs, 3)} | 100`).join(" | ")} |`);
 
 console.log(`\nGEMM GFLOP/s (float32, median of ${Math.min(reps, 5)})\n`);
-console.log(`| shape | m×n×k | ${gemmTable.kernels.join(" | ")} |`);
-console.log(`|---|---|${gemmTable.kernels.map(() => "---").join("|")}|`);
+console.log(`| shape | m×n×k | ${gemmTable.kernels.join(" | ")} | numpy | torch |`);
+console.log(`|---|---|${gemmTable.kernels.map(() => "---").join("|")}|---|---|`);
 for (const row of gemmTable.rows) {
   const cells = gemmTable.kernels.map((k) => fmt(row.gflops[k], 1));
+  cells.push(fmt(numpy.gemmGflops?.[row.shape], 1), fmt(torch.gemmGflops?.[row.shape], 1));
   console.log(`| ${row.shape} | ${row.m}×${row.n}×${row.k} | ${cells.join(" | ")} |`);
 }
 
@@ -219,10 +291,30 @@ else {
 
 const out = {
   date: new Date().toISOString(),
+  cpu: cpus()[0]?.model ?? null,
+  cores: availableParallelism(),
+  loadAverage: { before: loadBefore, after: loadAfter },
   node: process.version,
   gemm: info,
-  trainStep: { nabla: nabla.median, numpy: numpyRates?.median ?? null, torch: torchRates?.median ?? null },
-  trainStepDetail: { nabla, numpy: numpyRates ?? numpy, torch: torchRates ?? torch },
+  trainStep: {
+    nabla: nabla.median,
+    numpy: numpyRates?.median ?? null,
+    torch: torchRates?.median ?? null,
+    nablaWasm: nablaWasmRates?.median ?? null,
+    nablaWasmRelaxedFlag: relaxedRates?.median ?? null,
+    tfjsWasm: { explicitTranspose: tfjsExplicit?.median ?? null, stock: tfjsStock?.median ?? null },
+    percentOfLimit,
+  },
+  trainStepDetail: {
+    nabla,
+    nablaWasm: nablaWasmRates ? { ...nablaWasmRates, isa: wasmRun.gemm.isa } : wasmRun,
+    nablaWasmRelaxedFlag: relaxedRates ? { ...relaxedRates, isa: relaxedRun.gemm.isa } : relaxedRun,
+    numpy: numpyRates ?? numpy,
+    torch: torchRates ? { ...torchRates, threads: torch.threads, runs: torch.runs } : torch,
+    tfjsWasm: tfjs,
+  },
+  split: { native: nablaRun.split, wasm: wasmRun.split ?? null },
+  limit: { flopPerStep: flop, gflops: bestGflops, by: bestBy, shape: bestShape, samplesPerSecond: limit },
   gemmGflops: gemmTable,
   realEpoch: epoch,
 };

@@ -1,7 +1,7 @@
 """Reference for `pnpm bench`: the homework's numpy MLP training step (explicit backward), float32.
 
 Default step: batch 128, 3072-128-10, plain SGD, mean softmax cross-entropy. Synthetic data.
-Prints one JSON line: {"samplesPerSecond": [...per repetition...], "numpy": version, "blas": ...}.
+Prints one JSON line: {"samplesPerSecond": [...per repetition...], "version": ..., "gemmGflops": {shape: GFLOP/s}}.
 """
 
 import json
@@ -9,6 +9,7 @@ import sys
 import time
 
 import numpy as np
+from gemm_shapes import gemm_gflops
 
 batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
 rng = np.random.default_rng(42)
@@ -50,4 +51,5 @@ for _ in range(reps):
     for _ in range(steps):
         step()
     rates.append(steps * batch / (time.perf_counter() - t0))
-print(json.dumps({"samplesPerSecond": rates, "version": np.__version__}))
+gflops = gemm_gflops(lambda r, c: rng.standard_normal((r, c), dtype=np.float32), lambda a, b: a @ b, 5)
+print(json.dumps({"samplesPerSecond": rates, "version": np.__version__, "gemmGflops": gflops}))

@@ -1,7 +1,8 @@
 """Reference for `pnpm bench`: the same MLP training step in PyTorch on CPU (autograd), float32.
 
 Run with an interpreter that has torch (Debian: /usr/bin/python3 with python3-torch).
-Prints one JSON line: {"samplesPerSecond": [...], "version": ..., "threads": n}.
+Arguments: repetitions, then the thread count (default: torch's own). Prints one JSON line:
+{"samplesPerSecond": [...], "version": ..., "threads": n, "gemmGflops": {shape: GFLOP/s}}.
 """
 
 import json
@@ -9,8 +10,11 @@ import sys
 import time
 
 import torch
+from gemm_shapes import gemm_gflops
 
 batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
+if len(sys.argv) > 2:
+    torch.set_num_threads(int(sys.argv[2]))
 torch.manual_seed(42)
 x = torch.randn(batch, dims[0])
 labels = torch.randint(0, dims[-1], (batch,))
@@ -34,4 +38,6 @@ for _ in range(reps):
     for _ in range(steps):
         step()
     rates.append(steps * batch / (time.perf_counter() - t0))
-print(json.dumps({"samplesPerSecond": rates, "version": torch.__version__, "threads": torch.get_num_threads()}))
+gflops = gemm_gflops(lambda r, c: torch.randn(r, c), torch.mm, 5)
+print(json.dumps({"samplesPerSecond": rates, "version": torch.__version__, "threads": torch.get_num_threads(),
+                  "gemmGflops": gflops}))

@@ -31,6 +31,11 @@ CLONES void ewAxpy(float* y, const float* x, double s, long n) {
 CLONES void ewRelu(float* o, const float* a, long n) {
   for (long i = 0; i < n; i++) o[i] = a[i] > 0.f ? a[i] : 0.f;
 }
+// ReLU backward, dx = x > 0 ? dy : 0: a masked select, so no branch to mispredict on the sign of x (the
+// JavaScript loop's ternary compiles to one, which half of random activations miss).
+CLONES void ewReluBackward(float* o, const float* dy, const float* x, long n) {
+  for (long i = 0; i < n; i++) o[i] = x[i] > 0.f ? dy[i] : 0.f;
+}
 
 bool f32(napi_env env, napi_value v, float** data, size_t* length) {
   napi_typedarray_type type;
@@ -43,7 +48,7 @@ bool f32(napi_env env, napi_value v, float** data, size_t* length) {
 }
 
 // ew(op, n, out, outOffset, a, aOffset, b, bOffset, scalar); op: 0 add, 1 sub, 2 mul, 3 scale, 4 axpy
-// (out += scalar * a), 5 relu. b is ignored by the unary ops (pass a).
+// (out += scalar * a), 5 relu, 6 relu backward (out = b > 0 ? a : 0). b is ignored by the unary ops (pass a).
 napi_value Ew(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
@@ -78,6 +83,7 @@ napi_value Ew(napi_env env, napi_callback_info info) {
     case 3: ewScale(o, a, s, n); break;
     case 4: ewAxpy(o, a, s, n); break;
     case 5: ewRelu(o, a, n); break;
+    case 6: ewReluBackward(o, a, b, n); break;
     default: napi_throw_range_error(env, nullptr, "nabla_gemm.ew: unknown op");
   }
   return nullptr;

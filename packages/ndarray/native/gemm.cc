@@ -5,7 +5,9 @@
 // slivers, then a register-tiled micro-kernel. The micro-kernel is chosen once at load time with
 // __builtin_cpu_supports: AVX-512F (8x32 tile, 16 zmm accumulators), AVX2+FMA (6x16, 12 ymm), or portable
 // scalar code. Work is shared between the calling thread and one persistent helper thread (this machine has
-// 2 cores); the call returns only when every chunk is done, so JavaScript sees a synchronous function.
+// 2 cores); the call returns only when every chunk is done, so JavaScript sees a synchronous function. A call
+// that two threads made slower than one would have (the helper descheduled on a busy machine) sends the next
+// calls to the caller alone for a while (see soloLeft).
 // Pack buffers are allocated once per thread and only grow, so steady-state calls allocate nothing.
 // Each C element is always summed in the same order, so results do not depend on how work is split.
 
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -53,142 +56,26 @@ Isa chooseIsa() {
 Isa isa;
 int helperCount = 0;
 
-// Work sharing with one persistent helper thread. A call cuts C into chunks (column or row ranges at tile
-// boundaries) that the caller and the helper claim from a shared counter, so if the helper is descheduled
-// (a busy machine) the caller simply does more chunks. The claim word packs (generation << 32 | next chunk),
-// so a helper that wakes late can never claim a chunk of a newer call with an older call's operands.
-struct Pool {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::atomic<uint64_t> claim{0};
-  std::atomic<int> completed{0};
-  std::atomic<uint32_t> posted{0};  // generation of the latest job
-  Op op{};
-  bool byColumns = true;
-  int chunks = 0, chunkTiles = 0;
-  // Shared-B mode: chunks [0, packChunks) pack slivers of B, the rest are row chunks that start only after
-  // every pack chunk is done (packDone).
-  bool sharedB = false;
-  int packChunks = 0, slivers = 0, ncPad = 0;
-  std::atomic<int> packDone{0};
-  float* shared = nullptr;
-  size_t sharedCap = 0;
-  Scratch scratch;
+}  // namespace
 
-  void runChunk(const Op& whole, int index, Scratch& s) {
-    if (!sharedB) {
-      isa.run(chunk(whole, index), s);
-      return;
-    }
-    if (index < packChunks) {
-      const int per = ceilDivide(slivers, packChunks);
-      isa.packShared(whole, shared, ncPad, index * per, std::min(slivers, (index + 1) * per));
-      packDone.fetch_add(1, std::memory_order_acq_rel);
-      return;
-    }
-    for (int spin = 0; packDone.load(std::memory_order_acquire) < packChunks; spin++) {
-      if (spin < 4000) _mm_pause(); else std::this_thread::yield();
-    }
-    isa.rowsShared(chunk(whole, index - packChunks), shared, ncPad, s);
-  }
+#include "pool.h"  // the helper thread and the work sharing (uses isa, declared above)
 
-  static int ceilDivide(int a, int b) { return (a + b - 1) / b; }
-
-  Op chunk(const Op& whole, int index) const {
-    Op part = whole;
-    if (byColumns) {
-      const int j0 = index * chunkTiles * isa.nr;
-      part.n = std::min(whole.n, j0 + chunkTiles * isa.nr) - j0;
-      part.b = whole.b + j0 * whole.bcs;
-      part.c = whole.c + j0 * whole.ccs;
-    } else {
-      const int i0 = index * chunkTiles * isa.mr;
-      part.m = std::min(whole.m, i0 + chunkTiles * isa.mr) - i0;
-      part.a = whole.a + i0 * whole.ars;
-      part.c = whole.c + i0 * whole.crs;
-    }
-    return part;
-  }
-
-  // Claims and runs chunks of generation `gen` until none are left.
-  void work(uint32_t gen, const Op& whole, int n, Scratch& s) {
-    for (;;) {
-      uint64_t cur = claim.load(std::memory_order_acquire);
-      for (;;) {
-        if (static_cast<uint32_t>(cur >> 32) != gen || static_cast<int>(cur & 0xffffffffu) >= n) return;
-        if (claim.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel)) break;
-      }
-      runChunk(whole, static_cast<int>(cur & 0xffffffffu), s);
-      completed.fetch_add(1, std::memory_order_acq_rel);
-    }
-  }
-
-  void helperLoop() {
-    uint32_t seen = 0;
-    for (;;) {
-      // Spin briefly (the GEMMs of a training step come microseconds apart), then sleep on the condvar.
-      for (int spin = 0; spin < 20000 && posted.load(std::memory_order_acquire) == seen; spin++) _mm_pause();
-      if (posted.load(std::memory_order_acquire) == seen) {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return posted.load(std::memory_order_acquire) != seen; });
-      }
-      uint32_t gen;
-      Op whole;
-      int n;
-      {
-        std::lock_guard<std::mutex> lock(mu);  // the job fields are written under mu
-        gen = posted.load(std::memory_order_acquire);
-        whole = op;
-        n = chunks;
-      }
-      seen = gen;
-      work(gen, whole, n, scratch);
-    }
-  }
-
-  // Row chunks over a B packed once and shared (caller holds `busy`, so the buffer is not in use).
-  void runSharedB(const Op& whole, int tilesPerChunk, int rowChunks, Scratch& own) {
-    slivers = ceilDivide(whole.n, isa.nr);
-    ncPad = slivers * isa.nr;
-    const size_t need = static_cast<size_t>(whole.k) * ncPad;
-    if (need > sharedCap) {
-      std::free(shared);
-      shared = static_cast<float*>(std::aligned_alloc(64, ((need * 4 + 63) / 64) * 64));
-      sharedCap = need;
-    }
-    packChunks = std::min(slivers, 4);
-    packDone.store(0, std::memory_order_relaxed);
-    run(whole, false, tilesPerChunk, packChunks + rowChunks, own, true);
-  }
-
-  void run(const Op& whole, bool columns, int tilesPerChunk, int n, Scratch& own, bool withSharedB = false) {
-    uint32_t gen;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      op = whole;
-      byColumns = columns;
-      chunkTiles = tilesPerChunk;
-      chunks = n;
-      sharedB = withSharedB;
-      completed.store(0, std::memory_order_relaxed);
-      gen = posted.load(std::memory_order_relaxed) + 1;
-      claim.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
-      posted.store(gen, std::memory_order_release);
-    }
-    cv.notify_one();
-    work(gen, whole, n, own);
-    for (int spin = 0; completed.load(std::memory_order_acquire) < n; spin++) {
-      if (spin < 4000) _mm_pause(); else std::this_thread::yield();
-    }
-  }
-};
+namespace {
 
 Pool* pool = nullptr;
 Scratch mainScratch;
 
 int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
-std::mutex busy;  // the pool and mainScratch serve one caller at a time
+std::mutex busy;  // the pool and mainScratch serve one caller at a time (and guard the two counters below)
+
+// After a two-thread call that was slower than one thread would have been, the next `soloLeft` eligible calls
+// run on the caller alone; the window doubles while such calls repeat (a machine whose other core is busy)
+// and shrinks back after a call that gained. Results do not depend on the thread count, so this only moves
+// time. The window is counted in calls, not time, so it stays small in a training step's rhythm.
+constexpr int kSoloMin = 16, kSoloMax = 1024;
+int soloLeft = 0, soloWindow = kSoloMin;
+long stalledCalls = 0;
 
 // C = A B  <=>  C^T = B^T A^T: the same computation (every element still sums over p in order) with the
 // roles of m and n exchanged, which only swaps strides. Used when it wastes much less of the MR x NR tiles,
@@ -236,19 +123,32 @@ void runGemmOriented(const Op& op, int threads) {
     isa.run(op, mainScratch);
     return;
   }
+  if (soloLeft > 0) {
+    soloLeft--;
+    isa.run(op, mainScratch);
+    return;
+  }
+  bool stalled;
   // Chunks of at least 2 tiles (up to 8 chunks) so a descheduled helper delays the call by little.
   auto perChunk = [](int tiles) { return std::max(1, ceilDiv(tiles, std::min(8, std::max(2, tiles / 2)))); };
   if (op.n <= NC && tm >= 2 && 4L * op.m >= op.n) {
     // A is comparable to B or larger: split rows, pack B once for both threads.
     const int per = perChunk(tm);
-    pool->runSharedB(op, per, ceilDiv(tm, per), mainScratch);
+    stalled = pool->runSharedB(op, per, ceilDiv(tm, per), mainScratch);
   } else if (tn >= 2) {
     // B is much wider than A: split columns; each chunk packs only its own B columns (plus the small A).
     const int per = perChunk(tn);
-    pool->run(op, true, per, ceilDiv(tn, per), mainScratch);
+    stalled = pool->run(op, true, per, ceilDiv(tn, per), mainScratch);
   } else {
     const int per = perChunk(tm);
-    pool->run(op, false, per, ceilDiv(tm, per), mainScratch);
+    stalled = pool->run(op, false, per, ceilDiv(tm, per), mainScratch);
+  }
+  if (stalled) {
+    stalledCalls++;
+    soloLeft = soloWindow;
+    soloWindow = std::min(kSoloMax, 2 * soloWindow);
+  } else {
+    soloWindow = std::max(kSoloMin, soloWindow / 2);
   }
 }
 
@@ -334,7 +234,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
 }
 
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value obj, name, threads, mr, nr;
+  napi_value obj, name, threads, mr, nr, stalls;
   CHECK(napi_create_object(env, &obj));
   CHECK(napi_create_string_utf8(env, isa.name, NAPI_AUTO_LENGTH, &name));
   CHECK(napi_create_int32(env, helperCount + 1, &threads));
@@ -344,6 +244,8 @@ napi_value Info(napi_env env, napi_callback_info) {
   CHECK(napi_set_named_property(env, obj, "threads", threads));
   CHECK(napi_set_named_property(env, obj, "mr", mr));
   CHECK(napi_set_named_property(env, obj, "nr", nr));
+  CHECK(napi_create_int64(env, stalledCalls, &stalls));
+  CHECK(napi_set_named_property(env, obj, "stalledCalls", stalls));
   return obj;
 }
 

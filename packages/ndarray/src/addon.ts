@@ -1,3 +1,4 @@
+import { wasmModuleKernel } from "./gemm/index.js";
 import { loadNative, type NativeGemm } from "./gemm/native.js";
 import { type FloatArray, isFloatArray, type TensorLike } from "./tensor.js";
 
@@ -29,6 +30,8 @@ export const EW_MUL = 2;
 export const EW_SCALE = 3;
 export const EW_AXPY = 4;
 export const EW_RELU = 5;
+/** out = b > 0 ? a : 0 (a = dY, b = the ReLU's input or output). */
+export const EW_RELU_BACKWARD = 6;
 
 function start(x: TensorLike): number {
   const data = isFloatArray(x) ? x : x.data;
@@ -50,8 +53,9 @@ function safeAlias(
 }
 
 /**
- * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded; returns
- * false (the caller then runs its JavaScript loop, with identical results) otherwise.
+ * Runs a contiguous float32 element-wise op natively when it is long enough and the addon is loaded (axpy,
+ * the optimizer's update, and ReLU forward and backward in the WebAssembly module when it is not); returns false (the caller then runs its
+ * JavaScript loop, with identical results) otherwise.
  */
 export function nativeElementwise(
   op: number,
@@ -63,7 +67,7 @@ export function nativeElementwise(
 ): boolean {
   if (n < NATIVE_MIN_LENGTH) return false;
   const lib = nativeAddon();
-  if (!lib) return false;
+  if (!lib && op !== EW_AXPY && op !== EW_RELU && op !== EW_RELU_BACKWARD) return false;
   const od = isFloatArray(out) ? out : out.data;
   const ad = isFloatArray(a) ? a : a.data;
   const bd = isFloatArray(b) ? b : b.data;
@@ -72,6 +76,16 @@ export function nativeElementwise(
   const oo = isFloatArray(out) ? 0 : out.offset;
   const ao = isFloatArray(a) ? 0 : a.offset;
   const bo = isFloatArray(b) ? 0 : b.offset;
-  lib.ew(op, n, od, oo, ad, ao, bd, bo, scalar);
+  if (lib) {
+    lib.ew(op, n, od, oo, ad, ao, bd, bo, scalar);
+    return true;
+  }
+  const w = wasmModuleKernel();
+  if (!w) return false;
+  // axpy's own operands are (out, a): out is both the first input and the result.
+  if (op === EW_AXPY) w.elementwise("axpy", n, od, oo, od, oo, ad, ao, scalar);
+  else if (op === EW_RELU)
+    w.elementwise("reluBackward", n, od, oo, ad, ao, ad, ao, 0); // x > 0 ? x : 0
+  else w.elementwise("reluBackward", n, od, oo, ad, ao, bd, bo, 0);
   return true;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EW_ADD, nativeAddon, nativeElementwise } from "./addon.js";
-import { add, axpy, mul, relu, scale, sub } from "./elementwise.js";
+import { add, axpy, mul, relu, reluBackward, scale, sub } from "./elementwise.js";
+import { WasmGemm } from "./gemm/wasm.js";
 import { Rng } from "./rng.js";
 import { fromTypedArray, reshape, sliceRows } from "./tensor.js";
 
@@ -35,6 +36,7 @@ describe("element-wise ops on long arrays (native path when available)", () => {
     ["scale", (o, a) => scale(o, a, 0.1), (a) => f(a * 0.1)],
     ["axpy", (o, a) => axpy(o, -0.037, a), (a, _b, o) => f(o + -0.037 * a)],
     ["relu", (o, a) => relu(o, a), (a) => (a > 0 ? a : 0)],
+    ["reluBackward", (o, a, b) => reluBackward(o, a, b), (a, b) => (b > 0 ? a : 0)],
   ];
   for (const [name, run, ref] of cases) {
     it(`${name}: same bits as the naive loop, with offsets and with out aliasing an input`, () => {
@@ -69,5 +71,41 @@ describe("element-wise ops on long arrays (native path when available)", () => {
     // Sequential semantics: each element is the previous *new* value + 1, so buf[k] = buf[0] + k = k.
     for (let i = 1; i <= 10; i++) expect(buf[i]).toBe(i);
     expect(buf[N]).toBe(N);
+  });
+});
+
+/** Index of the first element whose bits differ (-1 if none): much faster than toEqual on long arrays. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+describe("axpy and ReLU backward in the WebAssembly module (no native addon)", () => {
+  it("gives the JavaScript loop's bits, with offsets, odd lengths and aliasing", () => {
+    const w = new WasmGemm({ relaxed: false });
+    const rng = new Rng(5);
+    for (const n of [4096, 10_001, 65_537]) {
+      const x = random(rng, n + 3);
+      const y = random(rng, n + 5);
+      const alpha = -0.01 * (1 + rng.below(7));
+      const expected = Float32Array.from(y);
+      for (let i = 0; i < n; i++) expected[5 + i] = f(expected[5 + i] + alpha * x[3 + i]);
+      w.elementwise("axpy", n, y, 5, y, 5, x, 3, alpha);
+      expect(firstDifference(y, expected)).toBe(-1);
+    }
+    const z = random(rng, 5000);
+    const doubled = Float32Array.from(z, (v) => f(v + 0.5 * v));
+    w.elementwise("axpy", z.length, z, 0, z, 0, z, 0, 0.5);
+    expect(firstDifference(z, doubled)).toBe(-1);
+    const dy = random(rng, 7001);
+    const x = random(rng, 7003);
+    x[10] = Number.NaN;
+    x[11] = -0;
+    const dx = new Float32Array(7002);
+    w.elementwise("reluBackward", 7001, dx, 1, dy, 0, x, 2, 0);
+    expect(dx).toEqual(
+      Float32Array.from({ length: 7002 }, (_, i) => (i > 0 && x[i + 1] > 0 ? dy[i - 1] : 0)),
+    );
   });
 });

@@ -1,13 +1,23 @@
 import ops from "ndarray-ops";
-import { EW_ADD, EW_AXPY, EW_MUL, EW_RELU, EW_SCALE, EW_SUB, nativeElementwise } from "./addon.js";
+import {
+  EW_ADD,
+  EW_AXPY,
+  EW_MUL,
+  EW_RELU,
+  EW_RELU_BACKWARD,
+  EW_SCALE,
+  EW_SUB,
+  nativeElementwise,
+} from "./addon.js";
 import { fail } from "./errors.js";
 import { dataOf, expect2d, flat2, flat3, forEachIndex, offsetOf, prepare, sizeOf } from "./strided.js";
 import { asTensor, type Tensor, type TensorLike } from "./tensor.js";
 
 // Every function writes into `out` (which may alias an input, element for element) and returns it, so a
 // training loop allocates nothing. Contiguous views take one flat loop (checked without allocating); long
-// contiguous float32 arrays of add/sub/mul/scale/axpy/relu go to the native addon when it is loaded (same
-// bits as the loop, ~10x faster: see addon.ts); strided views go through ndarray-ops (or a generic strided
+// contiguous float32 arrays of add/sub/mul/scale/axpy/relu/reluBackward go to the native addon when it is
+// loaded (same bits as the loop: see addon.ts), axpy, relu and reluBackward to the WebAssembly module when
+// it is not; strided views go through ndarray-ops (or a generic strided
 // walk where ndarray-ops has no such operation). The flat loops are written out per operation on purpose:
 // a shared loop taking the operation as a callback is polymorphic at its call site, which V8 does not inline.
 
@@ -120,6 +130,7 @@ export function relu<O extends TensorLike>(out: O, x: TensorLike): O {
 /** dx = dy where x > 0, else 0 (the ReLU mask applied to the upstream gradient). */
 export function reluBackward<O extends TensorLike>(dx: O, dy: TensorLike, x: TensorLike): O {
   if (flat3(dx, dy, x)) {
+    if (nativeElementwise(EW_RELU_BACKWARD, sizeOf(dx), dx, dy, x, 0)) return dx;
     const od = dataOf(dx),
       gd = dataOf(dy),
       vd = dataOf(x);

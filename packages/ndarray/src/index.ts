@@ -24,6 +24,11 @@ export {
   setGemmKernel,
   setGemmThreads,
 } from "./gemm/index.js";
+export {
+  type GemmProfileEntry,
+  gemmProfile,
+  setGemmProfiling,
+} from "./gemm/profile.js";
 export type { Parameter } from "./parameter.js";
 export { Rng } from "./rng.js";
 export {

@@ -2,6 +2,7 @@ import { nativeAddon, nativeAddonProblem } from "../addon.js";
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
 import { type NativeGemm, nativeGemm } from "./native.js";
+import { gemmProfiling, recordGemm } from "./profile.js";
 import { checkGemm, gemmReference } from "./reference.js";
 import { WasmGemm } from "./wasm.js";
 
@@ -14,7 +15,10 @@ export interface GemmKernelInfo {
   simd: boolean;
   /** Threads the kernel large float32 products use. */
   threads: number;
-  /** Instruction set of that kernel: "avx512" | "avx2" | "scalar" (native), "wasm-simd128", or "js". */
+  /**
+   * Instruction set of that kernel: "avx512" | "avx2" | "scalar" (native), "wasm-relaxed-simd" (fused
+   * multiply-add, where the engine has relaxed SIMD) | "wasm-simd128", or "js".
+   */
   isa: string;
   /** Kernels that loaded on this machine. */
   available: GemmKernel[];
@@ -57,6 +61,11 @@ function wasmKernel(): WasmGemm | null {
     }
   }
   return wasm;
+}
+
+/** The WebAssembly module (for its element-wise loops), or null where it cannot be created. */
+export function wasmModuleKernel(): WasmGemm | null {
+  return wasmKernel();
 }
 
 function available(): GemmKernel[] {
@@ -109,7 +118,7 @@ export function gemmKernelInfo(): GemmKernelInfo {
     kernel: forced === "auto" ? `auto:${big}` : big,
     simd: big !== "reference",
     threads,
-    isa: nativeInfo ? nativeInfo.isa : big === "reference" ? "js" : "wasm-simd128",
+    isa: nativeInfo ? nativeInfo.isa : big === "reference" ? "js" : (w?.isa ?? "js"),
     available: available(),
     lastKernel,
     notes: allNotes,
@@ -128,6 +137,23 @@ function isF32(t: Tensor): boolean {
  * use the reference kernel: float64 serves gradient checks, where exactness matters more than speed.
  */
 export function gemm(
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  A: Tensor,
+  B: Tensor,
+  beta: number,
+  C: Tensor,
+): Tensor {
+  if (!gemmProfiling()) return dispatch(transA, transB, alpha, A, B, beta, C);
+  const t0 = performance.now();
+  dispatch(transA, transB, alpha, A, B, beta, C);
+  const k = transA ? A.shape[0] : A.shape[1];
+  recordGemm(transA, transB, C.shape[0], C.shape[1], k, lastKernel, performance.now() - t0);
+  return C;
+}
+
+function dispatch(
   transA: boolean,
   transB: boolean,
   alpha: number,

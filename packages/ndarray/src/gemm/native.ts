@@ -25,7 +25,8 @@ export interface NativeGemm {
     ccs: number,
     threads: number,
   ): void;
-  info(): { isa: string; threads: number; mr: number; nr: number };
+  /** stalledCalls: two-thread calls that were slower than one thread (each starts a one-thread window). */
+  info(): { isa: string; threads: number; mr: number; nr: number; stalledCalls?: number };
   /** Element-wise kernels on contiguous Float32Array ranges (native/elementwise.cc); op codes in addon.ts. */
   ew(
     op: number,

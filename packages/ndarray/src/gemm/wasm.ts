@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { gemmWasmBase64 } from "../generated/gemm-wasm.js";
 import type { Tensor } from "../tensor.js";
+import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
+import { columnMajorInHeap, copyIn, copyOut, heapStrides } from "./wasm-copy.js";
 import { gemmWorkerSource } from "./worker-source.js";
 
 interface WasmMemory {
@@ -34,6 +35,8 @@ interface GemmExports {
     packA: number,
     packB: number,
   ): void;
+  axpy(n: number, y: number, x: number, s: number): void;
+  reluBackward(n: number, dx: number, dy: number, x: number): void;
   heapBase(): number;
   packASize(): number;
   packBSize(): number;
@@ -47,6 +50,8 @@ const CONTROL_BYTES = 128;
 const WORKER_READY_TIMEOUT_MS = 10_000;
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
+
+type ElementwiseArgs = [a: Float32Array, ao: number, b: Float32Array, bo: number, scalar: number];
 
 /**
  * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
@@ -73,9 +78,12 @@ export class WasmGemm {
   /** Why the helper thread is unavailable, if it is. */
   workerProblem: string | null = null;
   readonly maxThreads: number;
+  /** "wasm-relaxed-simd" or "wasm-simd128": which build of assembly/gemm.ts runs. */
+  readonly isa: string;
 
-  constructor() {
-    const bytes = Buffer.from(gemmWasmBase64, "base64");
+  constructor(options: WasmGemmOptions = {}) {
+    const { isa, bytes } = chooseWasmBuild(options);
+    this.isa = isa;
     this.module = new WA.Module(bytes);
     this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     const instance = new WA.Instance(this.module, {
@@ -119,57 +127,30 @@ export class WasmGemm {
       this.heap = new Float32Array(this.memory.buffer);
   }
 
-  /** Element strides of the last copyIn (kept in fields so a call allocates no tuple). */
-  private copyRs = 0;
-  private copyCs = 0;
   private heapBytes = 0;
 
   /**
-   * Copies a 2-D view into the heap at byte `dst`, keeping its orientation when one of its strides is 1;
-   * the copy's row and column strides (elements) are left in copyRs/copyCs.
+   * An element-wise loop of the module with the JavaScript loop's bits: "axpy" out += scalar a (b = out),
+   * "reluBackward" out = b > 0 ? a : 0. a and b are copied in, the result is written over a's copy and copied
+   * to out (the copies take most of the time).
    */
-  private copyIn(t: Tensor, dst: number, rowMajorOnly = false): void {
-    const [r, c] = t.shape;
-    const [s0, s1] = t.stride;
-    const heap = this.heap;
-    const d = dst >> 2;
-    const src = t.data;
-    if (s1 === 1 || c === 1) {
-      if (s0 === c || r === 1) {
-        heap.set(src.subarray(t.offset, t.offset + r * c), d);
-      } else {
-        for (let i = 0; i < r; i++)
-          heap.set(src.subarray(t.offset + i * s0, t.offset + i * s0 + c), d + i * c);
-      }
-      this.copyRs = c;
-      this.copyCs = 1;
-      return;
-    }
-    if (s0 === 1 && !rowMajorOnly) {
-      for (let j = 0; j < c; j++) heap.set(src.subarray(t.offset + j * s1, t.offset + j * s1 + r), d + j * r);
-      this.copyRs = 1;
-      this.copyCs = r;
-      return;
-    }
-    for (let i = 0; i < r; i++) {
-      for (let j = 0; j < c; j++) heap[d + i * c + j] = src[t.offset + i * s0 + j * s1];
-    }
-    this.copyRs = c;
-    this.copyCs = 1;
-  }
-
-  private copyOut(C: Tensor, src: number): void {
-    const [m, n] = C.shape;
-    const [s0, s1] = C.stride;
-    const s = src >> 2;
-    const heap = this.heap;
-    const out = C.data;
-    if (s1 === 1 || n === 1) {
-      for (let i = 0; i < m; i++) out.set(heap.subarray(s + i * n, s + i * n + n), C.offset + i * s0);
-      return;
-    }
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) out[C.offset + i * s0 + j * s1] = heap[s + i * n + j];
+  elementwise(
+    op: "axpy" | "reluBackward",
+    n: number,
+    out: Float32Array,
+    oo: number,
+    ...rest: ElementwiseArgs
+  ) {
+    const [a, ao, b, bo, scalar] = rest;
+    const bytes = align(n * 4);
+    this.reserve(2 * bytes);
+    const h = this.heap;
+    const at = this.operands;
+    h.set(a.subarray(ao, ao + n), at >> 2);
+    h.set(b.subarray(bo, bo + n), (at + bytes) >> 2);
+    if (op === "axpy") this.wasm.axpy(n, at, at + bytes, scalar);
+    else this.wasm.reluBackward(n, at, at, at + bytes);
+    out.set(h.subarray(at >> 2, (at >> 2) + n), oo);
   }
 
   /** Starts the helper thread once; returns false (with workerProblem set) if it cannot run. */
@@ -206,7 +187,12 @@ export class WasmGemm {
     }
   }
 
-  /** C = alpha op(A) op(B) + beta C on float32 views, split across `threads` (1 or 2) threads. */
+  /**
+   * C = alpha op(A) op(B) + beta C on float32 views, split across `threads` (1 or 2) threads: the longer side
+   * of C is cut at a tile boundary, the helper takes the second part. When C is split by rows, the helper's
+   * operands are copied in first and it starts before this thread copies the rest, and this thread copies its
+   * rows of C out while the helper may still be working. The order of copies never changes the arithmetic.
+   */
   run(
     transA: boolean,
     transB: boolean,
@@ -222,112 +208,71 @@ export class WasmGemm {
     const aBytes = align(A.size * 4);
     const bBytes = align(B.size * 4);
     this.reserve(aBytes + bBytes + m * n * 4);
+    const heap = this.heap;
     const a = this.operands;
     const b = a + aBytes;
     const c = b + bBytes;
-    this.copyIn(A, a);
-    const a0 = this.copyRs;
-    const a1 = this.copyCs;
-    this.copyIn(B, b);
-    const b0 = this.copyRs;
-    const b1 = this.copyCs;
+    const aCol = columnMajorInHeap(A, false);
+    const bCol = columnMajorInHeap(B, false);
+    const [a0, a1] = heapStrides(A, aCol);
+    const [b0, b1] = heapStrides(B, bCol);
     // op(X) strides: (row, inner) for A and (inner, column) for B; a transpose swaps them.
     const ars = transA ? a1 : a0;
     const acs = transA ? a0 : a1;
     const brs = transB ? b1 : b0;
     const bcs = transB ? b0 : b1;
-    if (beta !== 0) this.copyIn(C, c, true); // the kernel writes C row-major
-    const useWorker = threads > 1 && this.ensureWorker();
-    if (!useWorker) {
-      this.wasm.gemm(
-        m,
-        n,
-        k,
-        alpha,
-        beta,
-        a,
-        ars,
-        acs,
-        b,
-        brs,
-        bcs,
-        c,
-        n,
-        this.scratch[0],
-        this.scratch[0] + this.packA,
-      );
-    } else {
-      // Split the longer side of C at a tile boundary; the helper takes the second part.
-      const I = this.workerControl as Int32Array;
-      const F = this.workerFloat as Float32Array;
-      const s = this.scratch[1];
-      if (m >= n) {
-        const m0 = Math.min(m, Math.ceil(m / 2 / this.mr) * this.mr);
-        this.post(
-          I,
-          F,
-          m - m0,
-          n,
-          k,
-          alpha,
-          beta,
-          a + m0 * ars * 4,
-          ars,
-          acs,
-          b,
-          brs,
-          bcs,
-          c + m0 * n * 4,
-          n,
-          s,
-        );
-        this.wasm.gemm(
-          m0,
-          n,
-          k,
-          alpha,
-          beta,
-          a,
-          ars,
-          acs,
-          b,
-          brs,
-          bcs,
-          c,
-          n,
-          this.scratch[0],
-          this.scratch[0] + this.packA,
-        );
-      } else {
-        const n0 = Math.min(n, Math.ceil(n / 2 / this.nr) * this.nr);
-        this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, b + n0 * bcs * 4, brs, bcs, c + n0 * 4, n, s);
-        this.wasm.gemm(
-          m,
-          n0,
-          k,
-          alpha,
-          beta,
-          a,
-          ars,
-          acs,
-          b,
-          brs,
-          bcs,
-          c,
-          n,
-          this.scratch[0],
-          this.scratch[0] + this.packA,
-        );
-      }
-      let state = Atomics.load(I, 0);
-      while (state !== 2) {
-        Atomics.wait(I, 0, state);
-        state = Atomics.load(I, 0);
-      }
-      Atomics.store(I, 0, 0);
+    const [ar, ac] = A.shape;
+    const [br, bc] = B.shape;
+    const s0 = this.scratch[0];
+    if (!(threads > 1 && this.ensureWorker())) {
+      copyIn(heap, A, a >> 2, aCol, 0, ar, 0, ac);
+      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m, 0, n); // the kernel writes C row-major
+      this.wasm.gemm(m, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      copyOut(heap, C, c >> 2, 0, m, 0, n);
+      return C;
     }
-    this.copyOut(C, c);
+    const I = this.workerControl as Int32Array;
+    const F = this.workerFloat as Float32Array;
+    const s = this.scratch[1];
+    if (m >= n) {
+      // Rows [m0, m) of C for the helper: its rows of op(A) (columns of A when transposed), all of op(B).
+      const m0 = Math.min(m, Math.ceil(m / 2 / this.mr) * this.mr);
+      const [h0, h1, h2, h3] = transA ? [0, ar, m0, m] : [m0, m, 0, ac];
+      copyIn(heap, A, a >> 2, aCol, h0, h1, h2, h3);
+      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, m0, m, 0, n);
+      const ah = a + m0 * ars * 4;
+      this.post(I, F, m - m0, n, k, alpha, beta, ah, ars, acs, b, brs, bcs, c + m0 * n * 4, n, s);
+      copyIn(heap, A, a >> 2, aCol, 0, transA ? ar : m0, 0, transA ? m0 : ac);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m0, 0, n);
+      this.wasm.gemm(m0, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      copyOut(heap, C, c >> 2, 0, m0, 0, n);
+      this.waitForHelper(I);
+      copyOut(heap, C, c >> 2, m0, m, 0, n);
+    } else {
+      // Columns [n0, n) of C for the helper. Copied whole before it starts: copying the other columns of the
+      // same rows while it works (false sharing on C, strided halves of B) measured slower than waiting.
+      const n0 = Math.min(n, Math.ceil(n / 2 / this.nr) * this.nr);
+      copyIn(heap, A, a >> 2, aCol, 0, ar, 0, ac);
+      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m, 0, n);
+      const bh = b + n0 * bcs * 4;
+      this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, bh, brs, bcs, c + n0 * 4, n, s);
+      this.wasm.gemm(m, n0, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      this.waitForHelper(I);
+      copyOut(heap, C, c >> 2, 0, m, 0, n);
+    }
     return C;
+  }
+
+  private waitForHelper(I: Int32Array): void {
+    let state = Atomics.load(I, 0);
+    while (state !== 2) {
+      Atomics.wait(I, 0, state);
+      state = Atomics.load(I, 0);
+    }
+    Atomics.store(I, 0, 0);
   }
 
   private post(

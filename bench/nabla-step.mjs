@@ -1,0 +1,98 @@
+// nabla's default training step for `pnpm bench`: samples/s per repetition and the step's time split.
+// Run as a script (`node bench/nabla-step.mjs REPS`) it prints one JSON line, so run.mjs can measure the
+// WebAssembly kernels in a child process started with NABLA_GEMM_NATIVE=0 (the addon cannot be unloaded).
+import { fileURLToPath } from "node:url";
+import { fromTypedArray, gemmKernelInfo, gemmProfile, Rng, setGemmProfiling } from "@nabla/ndarray";
+import { MLP, SoftmaxCrossEntropy } from "@nabla/nn";
+import { SGD } from "@nabla/optim";
+
+export const batch = 128;
+export const dims = [3072, 128, 10];
+const stepsPerRep = 60;
+
+/** Floating-point operations of one step: forward and weight gradient of every layer, dX of all but the first. */
+export function stepFlop() {
+  let flop = 0;
+  for (let l = 0; l + 1 < dims.length; l++) flop += 2 * batch * dims[l] * dims[l + 1] * (l === 0 ? 2 : 3);
+  return flop;
+}
+
+/** One training step as the runner does it: zero grads, forward, fused loss, backward, SGD update. */
+function makeModel() {
+  const rng = new Rng(7);
+  const data = new Float32Array(batch * dims[0]);
+  rng.fillNormal(data, 0, 1);
+  const labels = Int32Array.from({ length: batch }, () => rng.nextUint32() % dims.at(-1));
+  const model = new MLP(dims[0], dims.slice(1, -1), dims.at(-1), { seed: 42 });
+  const loss = new SoftmaxCrossEntropy();
+  const optimizer = new SGD(
+    model.parameters().map((p) => ({ name: p.name, value: p.value.data, grad: p.grad.data })),
+    { lr: 0.01 },
+  );
+  return { x: fromTypedArray(data, [batch, dims[0]]), labels, model, loss, optimizer };
+}
+
+export function benchNablaStep(reps) {
+  const { x, labels, model, loss, optimizer } = makeModel();
+  const step = () => {
+    model.zeroGrad();
+    const value = loss.forward(model.forward(x), labels);
+    model.backward(loss.backward());
+    optimizer.step();
+    return value;
+  };
+  for (let i = 0; i < 10; i++) step();
+  const rates = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < stepsPerRep; i++) step();
+    rates.push((stepsPerRep * batch) / ((performance.now() - t0) / 1000));
+  }
+  return { samplesPerSecond: rates, split: splitStep(step, model, loss, optimizer, x, labels) };
+}
+
+/**
+ * Where a step's time goes, ms per step over `steps` steps: each GEMM (by shape, from the gemm profile),
+ * element-wise (forward, loss and backward minus their GEMMs: bias, ReLU, softmax), the optimizer, and
+ * other (zeroGrad and the rest of the wall time). Timers around each phase add ~1 µs of the total.
+ */
+function splitStep(step, model, loss, optimizer, x, labels, steps = 200) {
+  for (let i = 0; i < 10; i++) step();
+  const phase = { zeroGrad: 0, passes: 0, optimizer: 0 };
+  setGemmProfiling(true);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const a = performance.now();
+    model.zeroGrad();
+    const b = performance.now();
+    loss.forward(model.forward(x), labels);
+    model.backward(loss.backward());
+    const c = performance.now();
+    optimizer.step();
+    const d = performance.now();
+    phase.zeroGrad += b - a;
+    phase.passes += c - b;
+    phase.optimizer += d - c;
+  }
+  const wall = performance.now() - t0;
+  const gemms = gemmProfile().map((g) => ({
+    shape: `${g.transA ? "Aᵀ" : "A"}·${g.transB ? "Bᵀ" : "B"} ${g.m}×${g.n}×${g.k}`,
+    kernel: g.kernel,
+    ms: g.ms / steps,
+    gflops: (2 * g.m * g.n * g.k * g.calls) / (g.ms / 1000) / 1e9,
+  }));
+  setGemmProfiling(false);
+  const gemmMs = gemms.reduce((s, g) => s + g.ms, 0);
+  return {
+    stepMs: wall / steps,
+    gemms,
+    elementwiseMs: phase.passes / steps - gemmMs,
+    optimizerMs: phase.optimizer / steps,
+    otherMs: (wall - phase.passes - phase.optimizer) / steps,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = benchNablaStep(Number(process.argv[2] ?? 7));
+  console.log(JSON.stringify({ ...result, gemm: gemmKernelInfo() }));
+}
