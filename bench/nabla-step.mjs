@@ -3,8 +3,9 @@
 // WebAssembly kernels in a child process started with NABLA_GEMM_NATIVE=0 (the addon cannot be unloaded).
 import { fileURLToPath } from "node:url";
 import { fromTypedArray, gemmKernelInfo, gemmProfile, Rng, setGemmProfiling } from "@nabla/ndarray";
-import { MLP, SoftmaxCrossEntropy } from "@nabla/nn";
-import { SGD } from "@nabla/optim";
+import { buildSequential, mlpLayers, SoftmaxCrossEntropy } from "@nabla/nn";
+import { createOptimizer } from "@nabla/optim";
+import { nablaModel } from "@nabla/runner";
 
 export const batch = 128;
 export const dims = [3072, 128, 10];
@@ -17,30 +18,22 @@ export function stepFlop() {
   return flop;
 }
 
-/** One training step as the runner does it: zero grads, forward, fused loss, backward, SGD update. */
+/** The runner's model of the default spec, its SGD from @nabla/optim's registry, and one fixed batch. */
 function makeModel() {
   const rng = new Rng(7);
   const data = new Float32Array(batch * dims[0]);
   rng.fillNormal(data, 0, 1);
   const labels = Int32Array.from({ length: batch }, () => rng.nextUint32() % dims.at(-1));
-  const model = new MLP(dims[0], dims.slice(1, -1), dims.at(-1), { seed: 42 });
-  const loss = new SoftmaxCrossEntropy();
-  const optimizer = new SGD(
-    model.parameters().map((p) => ({ name: p.name, value: p.value.data, grad: p.grad.data })),
-    { lr: 0.01 },
-  );
-  return { x: fromTypedArray(data, [batch, dims[0]]), labels, model, loss, optimizer };
+  const model = buildSequential(mlpLayers(dims.slice(1, -1), dims.at(-1)), { inputDim: dims[0], seed: 42 });
+  const optimizer = createOptimizer({ kind: "sgd", lr: 0.01 }, model.parameters());
+  const trainer = nablaModel(model, optimizer, dims[0]);
+  return { data, x: fromTypedArray(data, [batch, dims[0]]), labels, model, optimizer, trainer };
 }
 
 export function benchNablaStep(reps) {
-  const { x, labels, model, loss, optimizer } = makeModel();
-  const step = () => {
-    model.zeroGrad();
-    const value = loss.forward(model.forward(x), labels);
-    model.backward(loss.backward());
-    optimizer.step();
-    return value;
-  };
+  const { data, x, labels, model, optimizer, trainer } = makeModel();
+  // The runner's training step itself (what every training run executes).
+  const step = () => trainer.trainStep(data, labels, batch);
   for (let i = 0; i < 10; i++) step();
   const rates = [];
   for (let r = 0; r < reps; r++) {
@@ -48,7 +41,7 @@ export function benchNablaStep(reps) {
     for (let i = 0; i < stepsPerRep; i++) step();
     rates.push((stepsPerRep * batch) / ((performance.now() - t0) / 1000));
   }
-  return { samplesPerSecond: rates, split: splitStep(step, model, loss, optimizer, x, labels) };
+  return { samplesPerSecond: rates, split: splitStep(step, model, optimizer, x, labels) };
 }
 
 /**
@@ -56,7 +49,9 @@ export function benchNablaStep(reps) {
  * element-wise (forward, loss and backward minus their GEMMs: bias, ReLU, softmax), the optimizer, and
  * other (zeroGrad and the rest of the wall time). Timers around each phase add ~1 µs of the total.
  */
-function splitStep(step, model, loss, optimizer, x, labels, steps = 200) {
+function splitStep(step, model, optimizer, x, labels, steps = 200) {
+  // The same pieces the runner's step calls, timed one by one (the step itself cannot be timed inside).
+  const loss = new SoftmaxCrossEntropy();
   for (let i = 0; i < 10; i++) step();
   const phase = { zeroGrad: 0, passes: 0, optimizer: 0 };
   setGemmProfiling(true);

@@ -9,9 +9,10 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BatchLoader, loadCifar10, silentProgress, splitTrainValidation } from "@nabla/cifar";
-import { fromTypedArray, gemm, gemmKernelInfo, Rng, setGemmKernel, zeros } from "@nabla/ndarray";
-import { MLP, SoftmaxCrossEntropy } from "@nabla/nn";
-import { SGD } from "@nabla/optim";
+import { gemm, gemmKernelInfo, Rng, setGemmKernel, zeros } from "@nabla/ndarray";
+import { buildSequential, mlpLayers } from "@nabla/nn";
+import { createOptimizer } from "@nabla/optim";
+import { nablaModel } from "@nabla/runner";
 import { batch, benchNablaStep, dims, stepFlop } from "./nabla-step.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -129,12 +130,8 @@ async function benchRealEpoch() {
   }
   const { train } = splitTrainValidation(data.train, { seed: 42, validationSize: 5000 });
   const loader = new BatchLoader(train, { batchSize: batch, shuffle: true, seed: 42, dropLast: true });
-  const model = new MLP(dims[0], dims.slice(1, -1), dims.at(-1), { seed: 42 });
-  const loss = new SoftmaxCrossEntropy();
-  const optimizer = new SGD(
-    model.parameters().map((p) => ({ name: p.name, value: p.value.data, grad: p.grad.data })),
-    { lr: 0.1 },
-  );
+  const model = buildSequential(mlpLayers(dims.slice(1, -1), dims.at(-1)), { inputDim: dims[0], seed: 42 });
+  const trainer = nablaModel(model, createOptimizer({ kind: "sgd", lr: 0.1 }, model.parameters()), dims[0]);
   const seconds = [];
   const pipelineSeconds = [];
   for (let epoch = 0; epoch < 4; epoch++) {
@@ -144,11 +141,8 @@ async function benchRealEpoch() {
     let stepEnd = t0;
     for (const b of loader.epoch(epoch)) {
       waiting += performance.now() - stepEnd;
-      // As the runner does: the batch buffer itself is the input (no copy).
-      model.zeroGrad();
-      loss.forward(model.forward(fromTypedArray(b.x, [b.size, dims[0]])), b.y);
-      model.backward(loss.backward());
-      optimizer.step();
+      // The runner's training step, on the loader's batch buffer itself (no copy), as a training run does.
+      trainer.trainStep(b.x, b.y, b.size);
       samples += b.size;
       stepEnd = performance.now();
     }
