@@ -5,6 +5,7 @@ import { evalCommand } from "./eval-command.js";
 import { runExperiment } from "./experiment.js";
 import { experimentsCommand } from "./experiments-command.js";
 import { createProgressRenderer } from "./progress.js";
+import { QUEUE_SWEEP_OPTIONS, queueSweepCommand, workerCommand } from "./queue/command.js";
 import { loadSpecFile, readSpecFile } from "./spec.js";
 import { runSweep, sweepExperiments } from "./sweep.js";
 
@@ -13,8 +14,11 @@ const HELP = {
 
 Usage:
   nabla run <spec.json> [--out dir] [--force]     run one experiment (cached)
-  nabla sweep <spec.json> [--out dir] [--force] [--workers n]
+  nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue redis://…]
                                                   run a grid of experiments in parallel worker threads
+                                                  (or on a Redis queue, for \`nabla worker\` processes)
+  nabla worker --queue redis://… [--concurrency n]
+                                                  run sweep members from a queue, on any machine
   nabla experiments <folder> [--out dir] [--tasks module.js] [--workers n]
                                                   run a report's experiments folder (specs, sweeps, tasks)
   nabla eval <results.json> [--split test|validation]
@@ -39,7 +43,7 @@ hiddenDims [[128]], backend (mlp-tfjs) ["wasm"]}, optimizer {kind: "sgd" | "adam
 scheduler {kind: "step" | "multistep" | "exponential" | "cosine" | "linear", ...} (stepped per epoch),
 lr [0.1], batchSize [128], epochs [10], seed [42], data {source: "cifar10" | "synthetic", dir,
 splitSeed [42], validationSize [5000]; synthetic: trainCount, testCount, seed [0]}.`,
-  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n]
+  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue url [--queue-name name]]
 
 spec.json is an experiment spec plus "grid": {"<field path>": [values...]}, e.g.
   {"name": "lr-sweep", "grid": {"lr": [0.001, 0.01, 0.1]}}
@@ -51,6 +55,10 @@ Options:
   --out, -o dir     results folder (default: ./results)
   --workers, -w n   worker threads (default: the number of cores)
   --force, -f       rerun even when cached results are up to date
+  --queue url       put the uncached experiments on a Redis queue (redis://[:password@]host[:port][/db],
+                    rediss:// for TLS) for \`nabla worker\` processes on any machine, and write their results
+                    here as they complete; Ctrl-C keeps them and takes unstarted jobs off the queue
+  --queue-name name the queue (default: nabla)
   --help, -h        this text`,
   data: `Usage: nabla data fetch [--dir folder] [--cache-dir folder]
        nabla data verify [--dir folder] [--cache-dir folder]
@@ -99,6 +107,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
     out: { type: "string", short: "o" },
     force: { type: "boolean", short: "f" },
     workers: { type: "string", short: "w" },
+    ...QUEUE_SWEEP_OPTIONS,
   });
   if (values.help) {
     io.out.write(`${HELP.sweep}\n`);
@@ -106,6 +115,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
   }
   const file = onePositional(positionals, "sweep");
   const specs = sweepExperiments(readSpecFile(file), file);
+  if (values.queue !== undefined) return await queueSweepCommand(specs, values, io);
   const workers = positiveIntFlag("workers", values.workers as string | undefined);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
@@ -204,6 +214,8 @@ export async function runCli(
         return await experimentsCommand(rest, io);
       case "eval":
         return await evalCommand(rest, io);
+      case "worker":
+        return await workerCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
