@@ -10,7 +10,7 @@ import type { ExperimentSpec } from "../spec.js";
 import type { SweepFailure, SweepOutcome } from "../sweep.js";
 import type { ProgressListener } from "../train.js";
 import { type JobPayload, type MemberProgress, resultsFromJob, toPayload } from "./job.js";
-import { parseQueueUrl } from "./url.js";
+import { checkConnection, parseQueueUrl } from "./url.js";
 
 export interface QueueSweepOptions {
   url: string;
@@ -45,7 +45,8 @@ export async function runQueueSweep(
 ): Promise<QueueSweepOutcome> {
   const { resultsDir, onProgress, signal } = options;
   const log = options.log ?? (() => {});
-  const { connection, display } = parseQueueUrl(options.url);
+  const target = parseQueueUrl(options.url);
+  const { connection, display } = target;
   ensureResultsDir(resultsDir);
   const byName = new Map<string, RunOutcome>();
   const failures: SweepFailure[] = [];
@@ -73,11 +74,20 @@ export async function runQueueSweep(
   }
   let added = 0;
   if (waiting.size > 0 && signal?.aborted !== true) {
+    await checkConnection(target);
     const queue = new Queue<JobPayload, Results>(options.queueName, { connection });
     const events = new QueueEvents(options.queueName, { connection });
     const failConnect = (err: Error): never => {
       throw new UserError(`--queue ${display}: cannot connect (${err.message})`);
     };
+    let lastError = "";
+    const onError = (err: Error) => {
+      // ioredis reconnects on its own; one line per distinct problem, not one per attempt.
+      if (err.message !== lastError) log(`queue ${display}: ${err.message}`);
+      lastError = err.message;
+    };
+    queue.on("error", onError);
+    events.on("error", onError);
     try {
       // Listening before anything is added: no completion can slip between the add and the subscription.
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]).catch(failConnect);

@@ -1,5 +1,7 @@
 /** `--queue redis://[:password@]host[:port][/db]` (or rediss:// for TLS) → BullMQ connection options. */
+import { isIP } from "node:net";
 import type { ConnectionOptions } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
 import { UserError } from "../errors.js";
 
 export interface QueueConnection {
@@ -49,7 +51,7 @@ export function parseQueueUrl(url: string, flag = "--queue"): QueueConnection {
   if (parsed.username !== "") options.username = decodeURIComponent(parsed.username);
   if (parsed.password !== "") options.password = decodeURIComponent(parsed.password);
   // The certificate is checked against Node's CAs (add a private CA with NODE_EXTRA_CA_CERTS).
-  if (parsed.protocol === "rediss:") options.tls = { servername: host };
+  if (parsed.protocol === "rediss:") options.tls = isIP(host) === 0 ? { servername: host } : {};
   return { connection: options as ConnectionOptions, display };
 }
 
@@ -61,4 +63,36 @@ export function parseQueueName(name: string | undefined): string {
       `--queue-name: expected letters, digits, ".", "_" or "-" (at most 100), got "${value}"`,
     );
   return value;
+}
+
+/**
+ * Connects once, without retries, and pings: a wrong password, an unreachable host or a TLS problem is one
+ * line before any work starts (BullMQ's own clients would retry it forever). Later drops are retried by them.
+ */
+export async function checkConnection(
+  { connection, display }: QueueConnection,
+  flag = "--queue",
+): Promise<void> {
+  const client = new Redis({
+    ...(connection as RedisOptions),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 10_000,
+  });
+  // The first error says why (WRONGPASS, ECONNREFUSED, a certificate); what connect() rejects with is generic.
+  let first: Error | undefined;
+  client.on("error", (err: Error) => {
+    first ??= err;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    const cause = first ?? (err as Error);
+    const message = (cause.message || (cause as NodeJS.ErrnoException).code || String(cause)).split("\n")[0];
+    throw new UserError(`${flag} ${display}: cannot connect (${message})`);
+  } finally {
+    client.disconnect();
+  }
 }

@@ -12,7 +12,7 @@ import type { Results } from "../results.js";
 import { runSweep } from "../sweep.js";
 import type { ProgressEvent } from "../train.js";
 import { type JobPayload, kernelId, type MemberProgress, parsePayload } from "./job.js";
-import { parseQueueUrl } from "./url.js";
+import { checkConnection, parseQueueUrl } from "./url.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -46,7 +46,9 @@ function toProgress(event: ProgressEvent, worker: string): MemberProgress | unde
 
 /** Runs until the signal aborts (or the connection fails for good). */
 export async function runQueueWorker(options: QueueWorkerOptions): Promise<void> {
-  const { connection, display } = parseQueueUrl(options.url);
+  const target = parseQueueUrl(options.url);
+  const { connection, display } = target;
+  await checkConnection(target);
   const lockMs = Math.round((options.lockSeconds ?? 30) * 1000);
   const ownCache = options.cacheDir === undefined;
   const cacheDir = options.cacheDir ?? mkdtempSync(join(tmpdir(), "nabla-worker-"));
