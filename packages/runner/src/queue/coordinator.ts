@@ -9,7 +9,7 @@ import { ensureResultsDir, type Results, writeResults } from "../results.js";
 import type { ExperimentSpec } from "../spec.js";
 import type { SweepFailure, SweepOutcome } from "../sweep.js";
 import type { ProgressListener } from "../train.js";
-import { type JobPayload, type MemberProgress, resultsFromJob, toPayload } from "./job.js";
+import { type JobPayload, parseProgress, resultsFromJob, toPayload } from "./job.js";
 import { checkConnection, parseQueueUrl } from "./url.js";
 
 export interface QueueSweepOptions {
@@ -159,9 +159,9 @@ async function settle(
     if (waiting.has(jobId)) void check(jobId).catch(() => {});
   });
   events.on("progress", ({ jobId, data }) => {
+    const p = parseProgress(data);
+    if (p === undefined) return;
     for (const name of names(jobId)) {
-      const p = data as MemberProgress;
-      if (p === null || typeof p !== "object") continue;
       if (p.type === "start")
         onProgress?.({ type: "data", name, message: `running on worker ${String(p.worker)}` });
       else if (p.type === "step" || p.type === "epoch") onProgress?.({ ...p, name });

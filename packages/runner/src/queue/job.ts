@@ -40,6 +40,38 @@ export type MemberProgress =
       seconds: number;
     };
 
+const count = z.number().int().nonnegative();
+const real = z.number();
+/** Progress is only displayed, but it comes from the queue: checked before the renderer sees it. */
+const progressSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("start"), worker: z.string().max(300), epochs: count, stepsPerEpoch: count }),
+  z.object({
+    type: z.literal("step"),
+    epoch: count,
+    epochs: count,
+    step: count,
+    stepsPerEpoch: count,
+    loss: real,
+    epochElapsedSeconds: real,
+  }),
+  z.object({
+    type: z.literal("epoch"),
+    epoch: count,
+    epochs: count,
+    trainLoss: real,
+    valAccuracy: real,
+    valLoss: real,
+    lr: real,
+    seconds: real,
+  }),
+]);
+
+/** A job's progress as reported by a worker, or undefined when it is not one of the runner's events. */
+export function parseProgress(data: unknown): MemberProgress | undefined {
+  const parsed = progressSchema.safeParse(data);
+  return parsed.success ? (parsed.data as MemberProgress) : undefined;
+}
+
 const payloadSchema = z.strictObject({
   spec: z.record(z.string(), z.unknown()),
   key: z.string().regex(/^[0-9a-f]{64}$/, "expected a 64-digit hex cache key"),
