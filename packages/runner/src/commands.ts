@@ -15,6 +15,7 @@ import { runExperiment } from "./experiment.js";
 import { experimentsCommand } from "./experiments-command.js";
 import { preflight } from "./preflight.js";
 import { createProgressRenderer } from "./progress.js";
+import { QUEUE_SWEEP_OPTIONS, queueSweepCommand, workerCommand } from "./queue/command.js";
 import { loadSpecFile, readSpecFile } from "./spec.js";
 import { runSweep, sweepExperiments } from "./sweep.js";
 
@@ -23,8 +24,11 @@ const HELP = {
 
 Usage:
   nabla run <spec.json> [--out dir] [--force]     run one experiment (cached)
-  nabla sweep <spec.json> [--out dir] [--force] [--workers n]
+  nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue redis://…]
                                                   run a grid of experiments in parallel worker threads
+                                                  (or on a Redis queue, for \`nabla worker\` processes)
+  nabla worker --queue redis://… [--concurrency n]
+                                                  run sweep members from a queue, on any machine
   nabla experiments <folder> [--out dir] [--tasks module.js] [--workers n]
                                                   run a report's experiments folder (specs, sweeps, tasks)
   nabla eval <results.json> [--split test|validation]
@@ -51,7 +55,7 @@ hiddenDims [[128]], backend (mlp-tfjs) ["wasm"]}, optimizer {kind: "sgd" | "adam
 scheduler {kind: "step" | "multistep" | "exponential" | "cosine" | "linear", ...} (stepped per epoch),
 lr [0.1], batchSize [128], epochs [10], seed [42], data {source: "cifar10" | "synthetic", dir,
 splitSeed [42], validationSize [5000]; synthetic: trainCount, testCount, seed [0]}.`,
-  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n]
+  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue url [--queue-name name]]
 
 spec.json is an experiment spec plus "grid": {"<field path>": [values...]}, e.g.
   {"name": "lr-sweep", "grid": {"lr": [0.001, 0.01, 0.1]}}
@@ -64,6 +68,10 @@ Options:
   --workers, -w n   worker threads (default: the number of cores)
   --max-members n   the largest grid accepted (default 10,000)
   --force, -f       rerun even when cached results are up to date
+  --queue url       put the uncached experiments on a Redis queue (redis://[:password@]host[:port][/db],
+                    rediss:// for TLS) for \`nabla worker\` processes on any machine, and write their results
+                    here as they complete; Ctrl-C keeps them and takes unstarted jobs off the queue
+  --queue-name name the queue (default: nabla)
   --help, -h        this text`,
   data: `Usage: nabla data fetch [--dir folder] [--cache-dir folder]
        nabla data verify [--dir folder] [--cache-dir folder]
@@ -114,16 +122,20 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
     force: { type: "boolean", short: "f" },
     workers: { type: "string", short: "w" },
     "max-members": { type: "string" },
+    ...QUEUE_SWEEP_OPTIONS,
   });
   if (values.help) {
     io.out.write(`${HELP.sweep}\n`);
     return 0;
   }
-  const workers = positiveIntFlag("workers", values.workers as string | undefined);
+  // Usage errors first, before the spec is read; --workers belongs to local sweeps (the queue refuses it).
+  const workers =
+    values.queue === undefined ? positiveIntFlag("workers", values.workers as string | undefined) : undefined;
   const file = onePositional(positionals, "sweep");
   const maxMembers = positiveIntFlag("max-members", values["max-members"] as string | undefined);
   const specs = sweepExperiments(readSpecFile(file), file, maxMembers);
   for (const spec of specs) preflight(spec, `${file} (experiment ${spec.name})`);
+  if (values.queue !== undefined) return await queueSweepCommand(specs, values, io);
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
   try {
@@ -228,6 +240,8 @@ export async function runCli(
         return await experimentsCommand(rest, io);
       case "eval":
         return await evalCommand(rest, io);
+      case "worker":
+        return await workerCommand(rest, io);
       case "--version":
       case "-v":
       case "version":
@@ -241,7 +255,7 @@ export async function runCli(
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected run, sweep, experiments, eval or data; see nabla --help)`,
+          `unknown command "${command}" (expected run, sweep, worker, experiments, eval or data; see nabla --help)`,
         );
     }
   } catch (err) {

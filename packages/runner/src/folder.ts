@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { gemmKernelInfo } from "@nabla/ndarray";
 import { UserError } from "./errors.js";
 import type { RunOutcome } from "./experiment.js";
 import { ensureResultsDir } from "./results.js";
@@ -79,6 +80,22 @@ export function readExperimentsFolder(dir: string): FolderEntry[] {
 }
 
 /**
+ * turbo hashes NABLA_GEMM_KERNEL (set by the root scripts) into the experiments task, and a remote cache hands
+ * the outputs to every machine with the same hash: a value that is not this process's kernel would share
+ * results across kernels that round differently.
+ */
+function checkDeclaredKernel(): void {
+  const declared = process.env.NABLA_GEMM_KERNEL;
+  if (declared === undefined || declared === "") return;
+  const gemm = gemmKernelInfo();
+  const actual = `${gemm.kernel}/${gemm.isa}`;
+  if (declared !== actual)
+    throw new UserError(
+      `NABLA_GEMM_KERNEL: expected this process's GEMM kernel "${actual}" (turbo hashes the variable), got "${declared}"`,
+    );
+}
+
+/**
  * Runs (or reuses) every experiment of `dir`: the tasks one after the other in this thread, then every
  * training run — plain specs and sweep members together — in parallel worker threads.
  */
@@ -93,6 +110,7 @@ export async function runExperimentsFolder(
       throw new UserError(`only: no experiment named ${unknown.join(", ")} in ${options.dir}`);
     entries = entries.filter((e) => options.only?.includes(e.name));
   }
+  checkDeclaredKernel();
   ensureResultsDir(options.resultsDir);
   const tasks: TaskOutcome[] = [];
   const failures: SweepFailure[] = [];

@@ -61,7 +61,7 @@ describe("nabla CLI", () => {
       [
         ["frobnicate"],
         2,
-        'nabla: unknown command "frobnicate" (expected run, sweep, experiments, eval or data; see nabla --help)\n',
+        'nabla: unknown command "frobnicate" (expected run, sweep, worker, experiments, eval or data; see nabla --help)\n',
       ],
       [["run", bad, "--fast"], 2, 'nabla: run: unknown option "--fast" (see nabla run --help)\n'],
       [["run"], 2, "nabla: run: expected one spec file, got 0 (see nabla run --help)\n"],

@@ -1,0 +1,45 @@
+import { describe, expect, test } from "vitest";
+import { parseQueueName, parseQueueUrl, redactUrl } from "./url.js";
+
+describe("queue URLs", () => {
+  test("redis:// with a password and a database; rediss:// turns TLS on", () => {
+    expect(parseQueueUrl("redis://:p%40ss@10.0.0.5:6380/2")).toEqual({
+      connection: { host: "10.0.0.5", port: 6380, db: 2, password: "p@ss", maxRetriesPerRequest: null },
+      display: "redis://:***@10.0.0.5:6380/2",
+    });
+    expect(parseQueueUrl("rediss://user:pw@redis.example.org").connection).toEqual({
+      host: "redis.example.org",
+      port: 6379,
+      db: 0,
+      username: "user",
+      password: "pw",
+      maxRetriesPerRequest: null,
+      tls: { servername: "redis.example.org" },
+    });
+    expect(parseQueueUrl("redis://[::1]:7000").connection).toMatchObject({ host: "::1", port: 7000 });
+  });
+
+  test("bad URLs are one line naming the flag and the format, never the password", () => {
+    const format = "expected redis://[:password@]host[:port][/db] or rediss://… for TLS";
+    expect(() => parseQueueUrl("http://:secret@h:1")).toThrow(
+      `--queue: unsupported scheme "http"; ${format}, got "http://:***@h:1"`,
+    );
+    expect(() => parseQueueUrl("redis://:secret@h:1/zero")).toThrow(
+      `--queue: database "zero" is not a number; ${format}, got "redis://:***@h:1/zero"`,
+    );
+    expect(() => parseQueueUrl("localhost:6379")).toThrow(/^--queue: unsupported scheme "localhost"/);
+    expect(() => parseQueueUrl("not a url")).toThrow(`--queue: not a URL; ${format}, got "not a url"`);
+    expect(() => parseQueueUrl("redis://h:1/0?tls=1")).toThrow(
+      /query strings and fragments are not supported/,
+    );
+    expect(redactUrl("rediss://me:secret@h:1")).toBe("rediss://me:***@h:1");
+  });
+
+  test("queue names", () => {
+    expect(parseQueueName(undefined)).toBe("nabla");
+    expect(parseQueueName("hw1-lr")).toBe("hw1-lr");
+    expect(() => parseQueueName("a:b")).toThrow(
+      '--queue-name: expected letters, digits, ".", "_" or "-" (at most 100), got "a:b"',
+    );
+  });
+});
