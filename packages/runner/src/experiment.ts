@@ -57,6 +57,26 @@ export function cachedResults(
   }
 }
 
+/** The outcome and the "done" progress event of an experiment answered from the cache. */
+export function cachedOutcome(
+  spec: ExperimentSpec,
+  cached: { file: string; results: Results },
+  seconds: number,
+  onProgress?: ProgressListener,
+): RunOutcome {
+  onProgress?.({
+    type: "done",
+    name: spec.name,
+    status: cached.results.status,
+    testAccuracy: cached.results.metrics.testAccuracy,
+    bestEpoch: cached.results.metrics.bestEpoch,
+    cached: true,
+    file: cached.file,
+    seconds,
+  });
+  return { results: cached.results, file: cached.file, cached: true };
+}
+
 /**
  * Runs one experiment (or reuses its cached results) and writes `<resultsDir>/<name>.json` atomically.
  * `specInput` is validated with parseSpec (SpecError on bad input). A diverged run is a result (status
@@ -73,17 +93,7 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
     onProgress?.({ type: "data", name: spec.name, message: `${distrusted.split(";")[0]}: recomputing it` });
   }
   if (cached !== undefined && options.force !== true) {
-    onProgress?.({
-      type: "done",
-      name: spec.name,
-      status: cached.status,
-      testAccuracy: cached.metrics.testAccuracy,
-      bestEpoch: cached.metrics.bestEpoch,
-      cached: true,
-      file,
-      seconds: (performance.now() - started) / 1000,
-    });
-    return { results: cached, file, cached: true };
+    return cachedOutcome(spec, { file, results: cached }, (performance.now() - started) / 1000, onProgress);
   }
   if (signal?.aborted) throw new CancelledError(`${spec.name}: cancelled`);
 

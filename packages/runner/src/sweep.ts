@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CancelledError, UserError } from "./errors.js";
-import { cachedResults, type RunOutcome } from "./experiment.js";
+import { cachedOutcome, cachedResults, type RunOutcome } from "./experiment.js";
 import { preflight } from "./preflight.js";
 import { ensureResultsDir } from "./results.js";
 import { type ExperimentSpec, expandSweep, parseSpec } from "./spec.js";
@@ -95,18 +95,10 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
   for (const spec of specs) {
     const cached = force ? undefined : cachedResults(spec, resultsDir);
     if (cached?.results !== undefined) {
-      const outcome = { results: cached.results, file: cached.file, cached: true };
-      byName.set(spec.name, outcome);
-      onProgress?.({
-        type: "done",
-        name: spec.name,
-        status: cached.results.status,
-        testAccuracy: cached.results.metrics.testAccuracy,
-        bestEpoch: cached.results.metrics.bestEpoch,
-        cached: true,
-        file: cached.file,
-        seconds: 0,
-      });
+      byName.set(
+        spec.name,
+        cachedOutcome(spec, { file: cached.file, results: cached.results }, 0, onProgress),
+      );
     } else {
       queue.push(spec);
     }

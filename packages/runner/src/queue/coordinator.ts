@@ -4,7 +4,7 @@
  */
 import { type Job, Queue, QueueEvents } from "bullmq";
 import { UserError } from "../errors.js";
-import { cachedResults, type RunOutcome } from "../experiment.js";
+import { cachedOutcome, cachedResults, type RunOutcome } from "../experiment.js";
 import { ensureResultsDir, type Results, writeResults } from "../results.js";
 import type { ExperimentSpec } from "../spec.js";
 import type { SweepFailure, SweepOutcome } from "../sweep.js";
@@ -55,17 +55,10 @@ export async function runQueueSweep(
   for (const spec of specs) {
     const cached = cachedResults(spec, resultsDir);
     if (cached.results !== undefined && options.force !== true) {
-      byName.set(spec.name, { results: cached.results, file: cached.file, cached: true });
-      onProgress?.({
-        type: "done",
-        name: spec.name,
-        status: cached.results.status,
-        testAccuracy: cached.results.metrics.testAccuracy,
-        bestEpoch: cached.results.metrics.bestEpoch,
-        cached: true,
-        file: cached.file,
-        seconds: 0,
-      });
+      byName.set(
+        spec.name,
+        cachedOutcome(spec, { file: cached.file, results: cached.results }, 0, onProgress),
+      );
       continue;
     }
     const members = waiting.get(cached.key) ?? [];

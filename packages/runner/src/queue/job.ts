@@ -17,29 +17,6 @@ export interface JobPayload {
   kernel: string;
 }
 
-/** Progress a worker reports with job.updateProgress: the runner's own progress events. */
-export type MemberProgress =
-  | { type: "start"; worker: string; epochs: number; stepsPerEpoch: number }
-  | {
-      type: "step";
-      epoch: number;
-      epochs: number;
-      step: number;
-      stepsPerEpoch: number;
-      loss: number;
-      epochElapsedSeconds: number;
-    }
-  | {
-      type: "epoch";
-      epoch: number;
-      epochs: number;
-      trainLoss: number;
-      valAccuracy: number;
-      valLoss: number;
-      lr: number;
-      seconds: number;
-    };
-
 const count = z.number().int().nonnegative();
 const real = z.number();
 /** Progress is only displayed, but it comes from the queue: checked before the renderer sees it. */
@@ -66,10 +43,13 @@ const progressSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** Progress a worker reports with job.updateProgress: the runner's own start, step and epoch events. */
+export type MemberProgress = z.output<typeof progressSchema>;
+
 /** A job's progress as reported by a worker, or undefined when it is not one of the runner's events. */
 export function parseProgress(data: unknown): MemberProgress | undefined {
   const parsed = progressSchema.safeParse(data);
-  return parsed.success ? (parsed.data as MemberProgress) : undefined;
+  return parsed.success ? parsed.data : undefined;
 }
 
 const payloadSchema = z.strictObject({
