@@ -89,3 +89,13 @@ export function describeFailure(f: { name: string; message: string; user: boolea
   const line = `nabla: ${f.name} failed: ${f.message.split("\n")[0]}\n`;
   return f.user || !verbose() || f.stack === undefined ? line : `${line}${f.stack}\n`;
 }
+
+/** Exit code of a batch of experiments: 1 when any failed, 130 when any was cancelled, else 0. */
+export function batchExitCode(outcome: {
+  failures: readonly unknown[];
+  cancelled: readonly unknown[];
+}): number {
+  if (outcome.failures.length > 0) return 1;
+  if (outcome.cancelled.length > 0) return 130;
+  return 0;
+}

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
 import {
+  batchExitCode,
   describeFailure,
   interruptible,
   type Out,
@@ -155,9 +156,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
         (result.cancelled.length > 0 ? `, ${result.cancelled.length} cancelled` : "") +
         "\n",
     );
-    if (result.failures.length > 0) return 1;
-    if (result.cancelled.length > 0) return 130;
-    return 0;
+    return batchExitCode(result);
   } finally {
     progress.clear();
     dispose();

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
+  batchExitCode,
   describeFailure,
   interruptible,
   type Out,
@@ -81,9 +82,7 @@ export async function experimentsCommand(args: string[], io: Out): Promise<numbe
         (outcome.cancelled.length > 0 ? `, ${outcome.cancelled.length} cancelled` : "") +
         "\n",
     );
-    if (outcome.failures.length > 0) return 1;
-    if (outcome.cancelled.length > 0) return 130;
-    return 0;
+    return batchExitCode(outcome);
   } finally {
     progress.clear();
     dispose();

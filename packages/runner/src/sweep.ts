@@ -179,6 +179,18 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
     });
   }
 
+  return { ...collectOutcomes(specs, byName, failures), failures };
+}
+
+/**
+ * The finished experiments in the sweep's order, and those that neither finished nor failed (cancelled), from
+ * the outcomes collected by name (local workers or the queue).
+ */
+export function collectOutcomes(
+  specs: readonly ExperimentSpec[],
+  byName: ReadonlyMap<string, RunOutcome>,
+  failures: readonly SweepFailure[],
+): { outcomes: RunOutcome[]; cancelled: string[] } {
   const outcomes: RunOutcome[] = [];
   const cancelled: string[] = [];
   const failed = new Set(failures.map((f) => f.name));
@@ -187,5 +199,5 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
     if (outcome !== undefined) outcomes.push(outcome);
     else if (!failed.has(spec.name)) cancelled.push(spec.name);
   }
-  return { outcomes, failures, cancelled };
+  return { outcomes, cancelled };
 }

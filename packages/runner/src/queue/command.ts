@@ -1,5 +1,12 @@
 /** The CLI side of the queue: `nabla sweep --queue <url>` (the coordinator) and `nabla worker`. */
-import { interruptible, type Out, parse, positiveIntFlag } from "../cli-args.js";
+import {
+  batchExitCode,
+  describeFailure,
+  interruptible,
+  type Out,
+  parse,
+  positiveIntFlag,
+} from "../cli-args.js";
 import { UserError } from "../errors.js";
 import { createProgressRenderer } from "../progress.js";
 import type { ExperimentSpec } from "../spec.js";
@@ -54,7 +61,7 @@ export async function queueSweepCommand(
       },
     });
     progress.clear();
-    for (const f of result.failures) io.err.write(`nabla: ${f.name} failed: ${f.message}\n`);
+    for (const f of result.failures) io.err.write(describeFailure(f));
     const cached = result.outcomes.filter((o) => o.cached).length;
     io.err.write(
       `nabla: sweep ${result.outcomes.length}/${specs.length} finished (${cached} cached, ${result.added} queued now) ` +
@@ -65,9 +72,7 @@ export async function queueSweepCommand(
           : "") +
         "\n",
     );
-    if (result.failures.length > 0) return 1;
-    if (result.cancelled.length > 0) return 130;
-    return 0;
+    return batchExitCode(result);
   } finally {
     progress.clear();
     dispose();

@@ -7,7 +7,7 @@ import { UserError } from "../errors.js";
 import { cachedOutcome, cachedResults, type RunOutcome } from "../experiment.js";
 import { ensureResultsDir, type Results, writeResults } from "../results.js";
 import type { ExperimentSpec } from "../spec.js";
-import type { SweepFailure, SweepOutcome } from "../sweep.js";
+import { collectOutcomes, type SweepFailure, type SweepOutcome } from "../sweep.js";
 import type { ProgressListener } from "../train.js";
 import { type JobPayload, parseProgress, resultsFromJob, toPayload } from "./job.js";
 import { checkConnection, parseQueueUrl } from "./url.js";
@@ -89,15 +89,7 @@ export async function runQueueSweep(
       await Promise.allSettled([events.close(), queue.close()]);
     }
   }
-  const outcomes: RunOutcome[] = [];
-  const cancelled: string[] = [];
-  const failed = new Set(failures.map((f) => f.name));
-  for (const spec of specs) {
-    const outcome = byName.get(spec.name);
-    if (outcome !== undefined) outcomes.push(outcome);
-    else if (!failed.has(spec.name)) cancelled.push(spec.name);
-  }
-  return { outcomes, failures, cancelled, added };
+  return { ...collectOutcomes(specs, byName, failures), failures, added };
 }
 
 /** Enqueues what is missing, then resolves when every job has completed or failed, or on abort. */
