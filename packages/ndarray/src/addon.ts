@@ -1,5 +1,6 @@
+import { platform } from "#platform";
 import { wasmModuleKernel } from "./gemm/index.js";
-import { loadNative, type NativeGemm } from "./gemm/native.js";
+import type { NativeGemm } from "./gemm/native.js";
 import { type FloatArray, isFloatArray, type TensorLike } from "./tensor.js";
 
 let addon: NativeGemm | null | undefined;
@@ -8,7 +9,7 @@ let problem: string | null = null;
 /** The optional native addon, loaded once; null when it was not built, failed to load or is disabled. */
 export function nativeAddon(): NativeGemm | null {
   if (addon === undefined) {
-    const loaded = loadNative();
+    const loaded = platform.loadNative();
     addon = typeof loaded === "string" ? null : loaded;
     problem = typeof loaded === "string" ? loaded : null;
   }

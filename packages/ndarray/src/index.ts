@@ -19,6 +19,7 @@ export {
   type GemmKernelInfo,
   gemm,
   gemmKernelInfo,
+  gemmReady,
   gemmReference,
   matmul,
   setGemmKernel,

@@ -81,7 +81,9 @@ export interface TrainOutcome {
 const YIELD_MS = 50;
 const STEP_EVENT_MS = 100;
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+// setImmediate where it exists (Node), a zero timeout in a browser.
+const yieldToEventLoop = () =>
+  new Promise<void>((resolve) => (typeof setImmediate === "function" ? setImmediate : setTimeout)(resolve));
 
 /** Mean loss and accuracy of `model` (in eval mode) over one pass of `loader`. */
 export async function evaluate(

@@ -2,10 +2,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { platform } from "#platform";
 import { Rng } from "../rng.js";
 import { type Tensor, zeros } from "../tensor.js";
 import { gemm, gemmKernelInfo, setGemmKernel } from "./index.js";
-import { loadNative, nativeGemm } from "./native.js";
+import { nativeGemm } from "./native.js";
 
 function randomTensor(rng: Rng, rows: number, cols: number): Tensor {
   const t = zeros([rows, cols]);
@@ -38,7 +39,7 @@ describe("gemm dispatch", () => {
     const single = gemm(false, true, 0.5, A, B, 0, zeros([131, 190])).data;
     setGemmKernel("parallel");
     expect(gemm(false, true, 0.5, A, B, 0, zeros([131, 190])).data).toEqual(single);
-    const lib = loadNative();
+    const lib = platform.loadNative();
     if (typeof lib === "string") return; // addon not built here: the reason is in gemmKernelInfo().notes
     const one = nativeGemm(lib, false, true, 0.5, A, B, 0, zeros([131, 190]), 1).data;
     expect(nativeGemm(lib, false, true, 0.5, A, B, 0, zeros([131, 190]), 2).data).toEqual(one);

@@ -1,3 +1,4 @@
+import { platform } from "#platform";
 import { nativeAddon, nativeAddonProblem } from "../addon.js";
 import { fail } from "../errors.js";
 import { dtypeOf, type Tensor, zeros } from "../tensor.js";
@@ -26,6 +27,8 @@ export interface GemmKernelInfo {
   lastKernel: string;
   /** Why an optional kernel is missing or degraded (e.g. no SIMD, worker failed to start). */
   notes: string[];
+  /** Which build of the package runs: "node" or "browser" (the `browser`/`default` export conditions). */
+  platform: "node" | "browser";
 }
 
 /** Below this m*n*k the reference kernel wins (no copies); below PARALLEL_MIN_WORK one thread is enough. */
@@ -109,11 +112,10 @@ export function gemmKernelInfo(): GemmKernelInfo {
   const allNotes = [...notes];
   if (w?.workerProblem) allNotes.push(w.workerProblem);
   const nativeInfo = big === "native" ? nativeKernel()?.info() : undefined;
-  const threads = nativeInfo
-    ? nativeInfo.threads
-    : big === "parallel" && w && !w.workerProblem
-      ? w.maxThreads
-      : 1;
+  const threads = Math.min(
+    threadLimit,
+    nativeInfo ? nativeInfo.threads : big === "parallel" && w && !w.workerProblem ? w.maxThreads : 1,
+  );
   return {
     kernel: forced === "auto" ? `auto:${big}` : big,
     simd: big !== "reference",
@@ -122,7 +124,38 @@ export function gemmKernelInfo(): GemmKernelInfo {
     available: available(),
     lastKernel,
     notes: allNotes,
+    platform: platform.name,
   };
+}
+
+/**
+ * Creates the kernels and waits for the WebAssembly helper thread to boot. Needed only on a browser's main
+ * thread, which cannot block while a worker starts (until then large products run on one thread, with the
+ * same bits); elsewhere it resolves at once. Resolves to gemmKernelInfo().
+ */
+export async function gemmReady(): Promise<GemmKernelInfo> {
+  const w = wasmKernel();
+  if (w && largeKernel() === "parallel") await w.ready();
+  return gemmKernelInfo();
+}
+
+let noticeGiven = false;
+
+/**
+ * Says once, on the first large product, which kernel runs when it is not the native one and why, so a slow
+ * install is never silent. Not when the user chose the kernel (setGemmKernel, NABLA_GEMM_NATIVE=0) or set
+ * NABLA_KERNEL_NOTICE=0.
+ */
+function noticeSlowKernel(big: GemmKernel): void {
+  noticeGiven = true;
+  if (forced !== "auto" || big === "native") return;
+  if (platform.env("NABLA_KERNEL_NOTICE") === "0" || platform.env("NABLA_GEMM_NATIVE") === "0") return;
+  const info = gemmKernelInfo();
+  const why = info.notes.join("; ") || "no faster kernel loaded";
+  platform.notice(
+    `@nabla/ndarray: GEMM runs on ${big} (${info.isa}, ${info.threads} thread${info.threads === 1 ? "" : "s"}) ` +
+      `because ${why}; ${platform.nativeHint()} (NABLA_KERNEL_NOTICE=0 silences this)`,
+  );
 }
 
 function isF32(t: Tensor): boolean {
@@ -174,6 +207,7 @@ function dispatch(
   if (kernel === "auto") {
     const work = m * n * k;
     const big = largeKernel();
+    if (!noticeGiven && work >= PARALLEL_MIN_WORK) noticeSlowKernel(big);
     kernel =
       work < REFERENCE_MAX_WORK
         ? "reference"

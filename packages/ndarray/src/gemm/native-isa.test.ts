@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadNative } from "./native.js";
+import { platform } from "#platform";
 
 // The native addon picks its micro-kernel once per process, so the AVX2 and scalar kernels (not chosen on an
 // AVX-512 machine) are checked in child processes with NABLA_GEMM_ISA capping the choice. Each child compares
@@ -40,7 +40,7 @@ const info = m.gemmKernelInfo();
 console.log(JSON.stringify({ isa: info.isa, lastKernel: info.lastKernel, worst }));
 `;
 
-describe.skipIf(typeof loadNative() === "string")("native micro-kernels below AVX-512", () => {
+describe.skipIf(typeof platform.loadNative() === "string")("native micro-kernels below AVX-512", () => {
   for (const isa of ["avx2", "scalar"]) {
     it(`${isa}: matches the reference (relative error <= 1e-5 of the summed magnitudes)`, () => {
       const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {

@@ -1,9 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import type { Tensor } from "../tensor.js";
 
-/** The optional N-API addon built from native/gemm.cc by scripts/build-native.mjs. */
+/** The optional N-API addon built from native/gemm.cc by scripts/build-native.mjs (loaded by platform/node.ts). */
 export interface NativeGemm {
   sgemm(
     m: number,
@@ -39,23 +36,6 @@ export interface NativeGemm {
     bOffset: number,
     scalar: number,
   ): void;
-}
-
-/** Loads the addon (same path from src/ under vitest and from dist/); returns the reason when it cannot. */
-export function loadNative(): NativeGemm | string {
-  if (process.env.NABLA_GEMM_NATIVE === "0") return "native kernel disabled by NABLA_GEMM_NATIVE=0";
-  const dir = new URL("../../dist/native/", import.meta.url);
-  const addon = fileURLToPath(new URL("nabla_gemm.node", dir));
-  if (!existsSync(addon)) {
-    const errorFile = fileURLToPath(new URL("build-error.txt", dir));
-    const reason = existsSync(errorFile) ? readFileSync(errorFile, "utf8").trim() : "addon not built";
-    return `native kernel unavailable: ${reason}`;
-  }
-  try {
-    return createRequire(import.meta.url)(addon) as NativeGemm;
-  } catch (e) {
-    return `native kernel failed to load: ${(e as Error).message.split("\n")[0]}`;
-  }
 }
 
 /** C = alpha op(A) op(B) + beta C on float32 views in place: the addon reads the views through their strides. */

@@ -1,9 +1,8 @@
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { platform } from "#platform";
+import type { HelperThread } from "../platform/types.js";
 import type { Tensor } from "../tensor.js";
 import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
 import { columnMajorInHeap, copyIn, copyOut, heapStrides } from "./wasm-copy.js";
-import { gemmWorkerSource } from "./worker-source.js";
 
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -72,7 +71,9 @@ export class WasmGemm {
   private readonly packB: number;
   readonly mr: number;
   readonly nr: number;
-  private worker: Worker | null = null;
+  private worker: HelperThread | null = null;
+  /** Started but not yet ready (a browser's main thread cannot wait for it). */
+  private pending: HelperThread | null = null;
   private workerControl: Int32Array | null = null;
   private workerFloat: Float32Array | null = null;
   /** Why the helper thread is unavailable, if it is. */
@@ -80,12 +81,15 @@ export class WasmGemm {
   readonly maxThreads: number;
   /** "wasm-relaxed-simd" or "wasm-simd128": which build of assembly/gemm.ts runs. */
   readonly isa: string;
+  /** Whether the memory is shared (needed for the helper thread). */
+  readonly shared: boolean;
 
   constructor(options: WasmGemmOptions = {}) {
-    const { isa, bytes } = chooseWasmBuild(options);
+    const { isa, shared, bytes } = chooseWasmBuild(options);
     this.isa = isa;
+    this.shared = shared;
     this.module = new WA.Module(bytes);
-    this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+    this.memory = new WA.Memory({ initial: 64, maximum: MAX_PAGES, shared });
     const instance = new WA.Instance(this.module, {
       env: {
         memory: this.memory,
@@ -97,7 +101,8 @@ export class WasmGemm {
     this.wasm = instance.exports as unknown as GemmExports;
     this.mr = this.wasm.MR.value;
     this.nr = this.wasm.NR.value;
-    this.maxThreads = Math.max(1, Math.min(2, availableParallelism()));
+    this.maxThreads = shared ? Math.max(1, Math.min(2, platform.parallelism())) : 1;
+    if (!shared) this.workerProblem = platform.threadsProblem() ?? "unshared memory requested";
     this.packA = this.wasm.packASize();
     this.packB = this.wasm.packBSize();
     let at = align(this.wasm.heapBase());
@@ -153,37 +158,58 @@ export class WasmGemm {
     out.set(h.subarray(at >> 2, (at >> 2) + n), oo);
   }
 
-  /** Starts the helper thread once; returns false (with workerProblem set) if it cannot run. */
+  /**
+   * Starts the helper thread once; returns whether it is ready. Where this thread may block (Node, a browser
+   * worker) it waits for the helper to boot; on a browser's main thread it returns false until the helper has
+   * signalled ready, and those calls run on one thread (with the same bits).
+   */
   private ensureWorker(): boolean {
     if (this.worker) return true;
     if (this.workerProblem) return false;
-    try {
-      const control = this.control;
-      const I = new Int32Array(this.memory.buffer, control, 32);
-      Atomics.store(I, 0, 0);
-      Atomics.store(I, 1, 0);
-      const worker = new Worker(gemmWorkerSource, {
-        eval: true,
-        workerData: { module: this.module, memory: this.memory, control },
-      });
-      worker.unref(); // an idle helper must never keep the process alive
-      worker.on("error", (e) => {
-        this.workerProblem = `gemm worker failed: ${e.message}`;
-        this.worker = null;
-      });
-      // Blocking here is fine: the worker boots on its own thread.
-      if (Atomics.wait(I, 1, 0, WORKER_READY_TIMEOUT_MS) === "timed-out" && Atomics.load(I, 1) !== 1) {
-        this.workerProblem = "gemm worker did not start within 10 s";
-        void worker.terminate();
+    const I = new Int32Array(this.memory.buffer, this.control, 32);
+    if (!this.pending) {
+      try {
+        Atomics.store(I, 0, 0);
+        Atomics.store(I, 1, 0);
+        this.pending = platform.startHelper(
+          { module: this.module, memory: this.memory, control: this.control },
+          (message) => {
+            this.workerProblem = `gemm worker failed: ${message}`;
+            this.worker = null;
+          },
+        );
+      } catch (e) {
+        this.workerProblem = `gemm worker unavailable: ${(e as Error).message}`;
         return false;
       }
-      this.worker = worker;
-      this.workerControl = I;
-      this.workerFloat = new Float32Array(this.memory.buffer, control, 32);
-      return true;
-    } catch (e) {
-      this.workerProblem = `gemm worker unavailable: ${(e as Error).message}`;
-      return false;
+      if (platform.canBlock() && Atomics.wait(I, 1, 0, WORKER_READY_TIMEOUT_MS) === "timed-out") {
+        if (Atomics.load(I, 1) !== 1) {
+          this.workerProblem = "gemm worker did not start within 10 s";
+          this.pending.terminate();
+          this.pending = null;
+          return false;
+        }
+      }
+    }
+    if (Atomics.load(I, 1) !== 1) return false;
+    this.worker = this.pending;
+    this.pending = null;
+    this.workerControl = I;
+    this.workerFloat = new Float32Array(this.memory.buffer, this.control, 32);
+    return true;
+  }
+
+  /** Resolves once the helper thread is ready, or has failed (then calls run on one thread). */
+  async ready(timeoutMs = WORKER_READY_TIMEOUT_MS): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.maxThreads > 1 && !this.ensureWorker() && !this.workerProblem) {
+      if (Date.now() > until) {
+        this.workerProblem = `gemm worker did not start within ${timeoutMs / 1000} s`;
+        this.pending?.terminate();
+        this.pending = null;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 
@@ -268,12 +294,18 @@ export class WasmGemm {
 
   private waitForHelper(I: Int32Array): void {
     let state = Atomics.load(I, 0);
-    while (state !== 2) {
-      Atomics.wait(I, 0, state);
-      state = Atomics.load(I, 0);
+    if (this.blocking) {
+      while (state !== 2) {
+        Atomics.wait(I, 0, state);
+        state = Atomics.load(I, 0);
+      }
+    } else {
+      while (state !== 2) state = Atomics.load(I, 0); // a browser's main thread may only spin
     }
     Atomics.store(I, 0, 0);
   }
+
+  private readonly blocking = platform.canBlock();
 
   private post(
     I: Int32Array,

@@ -1,15 +1,12 @@
 /**
- * Source of the GEMM worker thread, run with `new Worker(source, { eval: true })` so it works the same from
- * dist/ and from vitest running TypeScript sources (Node may evaluate it as CommonJS or as ESM, hence the
- * dynamic import). It instantiates the shared GEMM module over the shared
- * memory, signals ready, then loops: wait until the job flag is 1, run gemm() on its block, set the flag to 2.
- * Control block (Int32 slots at `control`): 0 state (0 idle, 1 job, 2 done), 1 ready, 2.. the gemm arguments
- * (alpha/beta as float32 bits).
+ * The GEMM helper thread's loop, as source text so each platform can start it the same way from dist/, from
+ * vitest running TypeScript sources and from a bundle (a worker from a file would need that file's URL, which
+ * bundlers rewrite differently). Given `module`, `memory` and `control`, it instantiates the shared GEMM module
+ * over the shared memory, signals ready, then loops: wait until the job flag is 1, run gemm() on its block,
+ * set the flag to 2. Control block (Int32 slots at `control`): 0 state (0 idle, 1 job, 2 done), 1 ready,
+ * 2.. the gemm arguments (alpha/beta as float32 bits).
  */
-export const gemmWorkerSource = `
-(async () => {
-const { workerData } = await import("node:worker_threads"); // works whether Node evaluates this as CJS or ESM
-const { module, memory, control } = workerData;
+export const gemmLoopSource = `
 const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("gemm wasm abort"); } } });
 const gemm = instance.exports.gemm;
 const I = new Int32Array(memory.buffer, control, 32);
@@ -26,5 +23,4 @@ for (;;) {
   Atomics.store(I, 0, 2);
   Atomics.notify(I, 0);
 }
-})();
 `;
