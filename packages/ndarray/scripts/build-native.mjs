@@ -1,10 +1,14 @@
-// Builds the optional native addon (native/gemm.cc GEMM + native/elementwise.cc large-array kernels) into dist/native/nabla_gemm.node with the machine's
-// g++ against Node's own headers. node-gyp would do the same compile but downloads headers from nodejs.org,
-// which is not reachable here, so the compiler is invoked directly. The addon picks AVX-512/AVX2/scalar at run
-// time, so it is compiled for baseline x86-64. Any failure (no compiler, no headers, NABLA_NO_NATIVE=1) is not
-// an error: the reason goes to dist/native/build-error.txt and the WebAssembly kernels are used instead.
+// Builds the optional native addon (native/gemm.cc GEMM + native/elementwise.cc large-array kernels) into
+// dist/native/nabla_gemm.node with the machine's C++ compiler against Node's own headers. It runs as the
+// package's `install` script, so the addon is always built on the machine that loads it (the tarball ships
+// sources, never a binary), and as part of `build`. node-gyp would do the same compile but downloads headers
+// from nodejs.org, so the compiler is invoked directly. The addon picks AVX-512/AVX2/scalar at run time, so it
+// is compiled for baseline x86-64. Any failure (no compiler, no headers, not x86-64, NABLA_NO_NATIVE=1) is not
+// an error: the reason goes to dist/native/build-error.txt, the WebAssembly kernels are used instead, and the
+// first large GEMM says so on stderr. An addon built from the same sources, compiler and Node is kept.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,11 +16,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "dist", "native");
 const target = join(outDir, "nabla_gemm.node");
 const errorFile = join(outDir, "build-error.txt");
+const stampFile = join(outDir, "build-stamp.txt");
 mkdirSync(outDir, { recursive: true });
 rmSync(errorFile, { force: true });
 
 function giveUp(reason) {
   rmSync(target, { force: true });
+  rmSync(stampFile, { force: true });
   writeFileSync(errorFile, `${reason}\n`);
   console.log(`native gemm addon not built (WebAssembly kernels will be used): ${reason}`);
   process.exit(0);
@@ -33,6 +39,18 @@ const headerDirs = [
 const headers = headerDirs.find((d) => existsSync(join(d, "node_api.h")));
 if (!headers) giveUp(`node_api.h not found in ${headerDirs.join(", ")}`);
 const cxx = process.env.CXX || "g++";
+const sources = ["gemm.cc", "elementwise.cc", "kernels.h", "pack.h", "pool.h"].map((f) =>
+  join(root, "native", f),
+);
+const hash = createHash("sha256");
+for (const file of sources) hash.update(readFileSync(file));
+hash.update(`${cxx}\n${headers}\n${process.platform}-${process.arch}\n${process.versions.napi}`);
+const stamp = hash.digest("hex");
+if (existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === stamp) {
+  console.log(`native gemm addon up to date: ${target}`);
+  process.exit(0);
+}
+rmSync(stampFile, { force: true });
 const tmp = `${target}.tmp`;
 try {
   execFileSync(
@@ -54,9 +72,11 @@ try {
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   renameSync(tmp, target);
+  writeFileSync(stampFile, `${stamp}\n`);
   console.log(`native gemm addon: ${target}`);
 } catch (e) {
   rmSync(tmp, { force: true });
+  if (e.code === "ENOENT") giveUp(`no C++ compiler: "${cxx}" not found (install g++ or clang++, or set CXX)`);
   const detail =
     String(e.stderr || e.message)
       .split("\n")

@@ -173,6 +173,67 @@ describe.skipIf(!hasNpm())("the packed packages in a fresh npm project", () => {
     expect(stdout).toMatch(/^nabla \d+\.\d+\.\d+/);
   });
 
+  describe("the native kernel", () => {
+    const kernelScript = `
+      import { gemm, gemmKernelInfo, zeros } from "@nabla/ndarray";
+      const a = zeros([256, 256]);
+      gemm(false, false, 1, a, a, 0, zeros([256, 256]));
+      gemm(false, false, 1, a, a, 0, zeros([256, 256]));
+      console.log(JSON.stringify(gemmKernelInfo()));
+    `;
+    const runKernelScript = async (env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(join(project, "kernel.mjs"), kernelScript);
+      const { stdout, stderr } = await sh(process.execPath, ["kernel.mjs"], project, {
+        ...cleanEnv(),
+        ...env,
+      });
+      return { info: JSON.parse(stdout.trim()), stderr };
+    };
+    const hasCompiler = (() => {
+      try {
+        execFileSync(process.env.CXX || "g++", ["--version"], { stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+
+    test("the tarball ships its C++ sources and no binary", () => {
+      const tarball = readdirSync(tarballs).find((f) => f.startsWith("nabla-ndarray-"))!;
+      const list = execFileSync("tar", ["-tzf", join(tarballs, tarball)], { encoding: "utf8" }).split("\n");
+      expect(list.filter((f) => f.endsWith(".node"))).toEqual([]);
+      expect(list).toContain("package/native/gemm.cc");
+    });
+
+    test.skipIf(!hasCompiler)("npm built it at install on this machine, and it runs silently", async () => {
+      const { info, stderr } = await runKernelScript();
+      expect(info.kernel).toBe("auto:native");
+      expect(stderr).toBe("");
+    });
+
+    test("without a C++ compiler the install succeeds and the first large GEMM says which kernel runs", async () => {
+      await sh("npm", ["rebuild", "@nabla/ndarray", "--loglevel=error"], project, {
+        ...cleanEnv(),
+        CXX: "/nonexistent/c++",
+      });
+      try {
+        const { info, stderr } = await runKernelScript();
+        expect(info.kernel).toBe("auto:parallel");
+        const lines = stderr.trim().split("\n");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(
+          /^@nabla\/ndarray: GEMM runs on parallel \(wasm-simd128, 2 threads\) because /,
+        );
+        expect(lines[0]).toContain('no C++ compiler: "/nonexistent/c++" not found');
+        expect(lines[0]).toContain("build-native.mjs");
+        expect((await runKernelScript({ NABLA_KERNEL_NOTICE: "0" })).stderr).toBe("");
+      } finally {
+        await sh("npm", ["rebuild", "@nabla/ndarray", "--loglevel=error"], project);
+      }
+      if (hasCompiler) expect((await runKernelScript()).info.kernel).toBe("auto:native");
+    });
+  });
+
   describe("README examples", () => {
     beforeAll(async () => {
       // The examples are Node programs (they read files, use Buffer): their own code needs Node's types.
