@@ -20,6 +20,8 @@ await build({
     check: "src/check/check-page.ts",
     "check-worker": "src/check/check-worker.ts",
     bench: "src/bench/bench-page.ts",
+    app: "src/app/main.ts",
+    worker: "src/app/worker.ts",
   },
   outdir: dist,
   absWorkingDir: here,
@@ -30,7 +32,7 @@ await build({
   ...common,
   platform: "node",
   packages: "external",
-  entryPoints: { bench: "src/node/bench.ts", losses: "src/node/losses.ts" },
+  entryPoints: { serve: "src/node/serve.ts", bench: "src/node/bench.ts", losses: "src/node/losses.ts" },
   outdir: join(dist, "node"),
   absWorkingDir: here,
 });

@@ -6,7 +6,7 @@
  * The outcome goes to window.nablaBench for src/node/bench.ts.
  */
 
-import { gemmKernelInfo, gemmReady, Rng, setGemmThreads } from "@nabla/ndarray";
+import { type GemmKernelInfo, gemmReady, Rng, setGemmThreads } from "@nabla/ndarray";
 import { buildSequential, MLP, mlpLayers } from "@nabla/nn";
 import { createOptimizer } from "@nabla/optim";
 import { nablaModel } from "@nabla/runner/training";
@@ -70,11 +70,16 @@ async function tfjsContender(name: string, wasmMatMul: "explicit-transpose" | "s
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function runBench(reps: number): Promise<unknown> {
-  setNablaEnv({ NABLA_WASM_RELAXED: "0", NABLA_KERNEL_NOTICE: "0" });
+/**
+ * With `relaxed`, only nabla on the relaxed-SIMD build (Chromium's default; a build is chosen once per page,
+ * hence a page of its own); otherwise the plain SIMD build Node 20 runs, beside TF.js.
+ */
+async function runBench(reps: number, relaxed: boolean): Promise<unknown> {
+  setNablaEnv({ NABLA_WASM_RELAXED: relaxed ? "1" : "0", NABLA_KERNEL_NOTICE: "0" });
   const kernel = await gemmReady();
   const nabla2 = nablaContender("nabla", 2);
   const nabla1 = nablaContender("nablaOneThread", 1);
+  if (relaxed) return measure(reps, [nabla2, nabla1], kernel, {});
   setWasmBinaryDir(new URL("./tfjs/", location.href).href);
   // Asks TF.js's threaded build for the two threads nabla uses. Measured in Chromium 156 on 2 cores, XNNPACK
   // still reports 1 (getThreadsCount) with or without this; the JSON says what it got.
@@ -85,6 +90,25 @@ async function runBench(reps: number): Promise<unknown> {
     await tfjsContender("tfjsExplicitTranspose", "explicit-transpose"),
     await tfjsContender("tfjsStock", "stock"),
   ];
+  return measure(reps, contenders, kernel, {
+    tfjsThreads: getThreadsCount(),
+    tfjsMultithreadSupport: await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"),
+    // Which of its three builds TF.js fetched (threaded-simd only where it can use threads).
+    tfjsWasmFiles: performance
+      .getEntriesByType("resource")
+      .map((entry) => entry.name)
+      .filter((name) => name.endsWith(".wasm"))
+      .map((name) => name.slice(name.lastIndexOf("/") + 1)),
+  });
+}
+
+/** Warm-up, then `reps` interleaved repetitions of every contender. */
+async function measure(
+  reps: number,
+  contenders: Contender[],
+  kernel: GemmKernelInfo,
+  extra: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   for (const c of contenders) {
     c.before?.();
     for (let i = 0; i < 3; i++) c.step(); // warm-up: JIT, memory growth, TF.js kernels
@@ -106,14 +130,7 @@ async function runBench(reps: number): Promise<unknown> {
     hardwareConcurrency: navigator.hardwareConcurrency,
     crossOriginIsolated,
     gemm: { kernel: kernel.kernel, isa: kernel.isa, threads: kernel.threads, notes: kernel.notes },
-    tfjsThreads: getThreadsCount(),
-    tfjsMultithreadSupport: await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"),
-    // Which of its three builds TF.js fetched (threaded-simd only where it can use threads).
-    tfjsWasmFiles: performance
-      .getEntriesByType("resource")
-      .map((entry) => entry.name)
-      .filter((name) => name.endsWith(".wasm"))
-      .map((name) => name.slice(name.lastIndexOf("/") + 1)),
+    ...extra,
   };
   for (const c of contenders) {
     result[c.name] = {
@@ -122,16 +139,14 @@ async function runBench(reps: number): Promise<unknown> {
       samplesPerSecond: c.samplesPerSecond,
     };
   }
-  setGemmThreads(2);
-  result.gemmAfter = gemmKernelInfo().lastKernel;
   return result;
 }
 
 type Outcome = { state: "running" } | { state: "done"; result: unknown } | { state: "failed"; error: string };
 const page = globalThis as unknown as { nablaBench: Outcome };
 page.nablaBench = { state: "running" };
-const reps = Number(new URLSearchParams(location.search).get("reps") ?? 7);
-runBench(reps).then(
+const params = new URLSearchParams(location.search);
+runBench(Number(params.get("reps") ?? 7), params.get("relaxed") === "1").then(
   (result) => {
     page.nablaBench = { state: "done", result };
   },
