@@ -5,7 +5,7 @@
  * kernel line names the GEMM, a file of the wrong size gets a one-line message naming it, and nothing was
  * logged as an error. No timing is asserted.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ElementHandle, Page } from "puppeteer-core";
@@ -28,7 +28,7 @@ function cifarFixture(count: number, seed: number): Uint8Array {
 
 let setup: BrowserSetup;
 let dir: string;
-const files = { train: "", test: "", bad: "" };
+const files = { train: "", test: "", bad: "", badLabel: "" };
 
 beforeAll(async () => {
   setup = await startBrowserSetup();
@@ -39,6 +39,12 @@ beforeAll(async () => {
   await writeFile(files.train, cifarFixture(400, 0));
   await writeFile(files.test, cifarFixture(100, 3));
   await writeFile(files.bad, new Uint8Array(2 * RECORD + 5));
+  // the right size, but the second record's label byte is 12: only the worker's full parse finds it
+  files.badLabel = join(dir, "labels", "data_batch_3.bin");
+  await mkdir(join(dir, "labels"));
+  const labels = cifarFixture(2, 0);
+  labels[RECORD] = 12;
+  await writeFile(files.badLabel, labels);
 });
 
 afterAll(async () => {
@@ -128,7 +134,7 @@ describe("the browser example", () => {
     await page.close();
   });
 
-  it("names a picked file whose size is not a whole number of 3,073-byte records, in one line", async () => {
+  it("names the file in one line: a size that is not whole 3,073-byte records, a label byte above 9", async () => {
     const { page, problems } = await openExample("isolated");
     await pick(page, files.train, files.bad);
     const message = await text(page, "#error");
@@ -140,6 +146,27 @@ describe("the browser example", () => {
     await page.click("#train-files");
     expect((await mirror(page)).state).toBe("idle");
     expect(await text(page, "#error")).toBe(message);
+    // a bad label byte: the worker's parse fails, and the page says which file and record
+    await pick(page, files.badLabel);
+    expect(await text(page, "#error")).toBe("");
+    const end = await trainWith(page, "#train-files");
+    expect(end.state).toBe("error");
+    expect(await text(page, "#error")).toBe(
+      "data_batch_3.bin: record 1 (byte offset 3073) has label byte 12, expected 0-9",
+    );
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("stops mid-run when Stop is pressed (the page stays responsive while the worker trains)", async () => {
+    const { page, problems } = await openExample("isolated");
+    await setValue(page, "#epochs", "200");
+    await page.click("#train-synthetic");
+    await page.waitForFunction("window.nablaExample.lossPoints > 0", { timeout: 0, polling: 100 });
+    await page.click("#stop");
+    await page.waitForFunction("window.nablaExample.state !== 'training'", { timeout: 0, polling: 100 });
+    expect((await mirror(page)).state).toBe("stopped");
+    expect(await text(page, "#progress")).toMatch(/^stopped at epoch \d+\/200, batch \d+\/36$/);
     expect(problems).toEqual([]);
     await page.close();
   });
