@@ -1,12 +1,13 @@
 /**
- * TF.js setup for Node: tfjs-core + the wasm (SIMD) backend, falling back to the cpu backend.
+ * TF.js setup for Node and browsers: tfjs-core + the wasm (SIMD) backend, falling back to the cpu backend.
+ * Where the .wasm files are found differs by platform (`#wasm-dir`: the installed package's dist/ in Node,
+ * beside the page in a browser); setWasmBinaryDir overrides it.
  *
  * `@tensorflow/tfjs` is imported for its side effect only: tfjs-core's Node bundle ships no gradient
  * functions (autograd fails with "gradient function not found for Mean"); the union package registers
  * all of them in TF.js's global gradient registry. `@tensorflow/tfjs-node` cannot be installed here.
  */
-import { createRequire } from "node:module";
-import path from "node:path";
+
 // Namespace imports read below, not bare `import "…"`: tsc copies a bare import into backend.d.ts, which
 // would pull all of TF.js's declarations into every consumer's program, and those do not compile with
 // skipLibCheck: false (tfjs-layers' own types are inconsistent under strict).
@@ -14,6 +15,7 @@ import * as tfjsUnion from "@tensorflow/tfjs";
 import * as tfjsCpu from "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tf from "@tensorflow/tfjs-core";
+import { defaultWasmBinaryDir } from "#wasm-dir";
 
 // Reading the namespaces keeps both imports in the emitted JS (an unused import is elided).
 void [tfjsUnion.version, tfjsCpu.version_cpu];
@@ -32,10 +34,30 @@ export interface TfjsBackendInfo {
 let wasmPathsSet = false;
 let wasmFailure: string | null = null;
 
-/** Directory holding tfjs-backend-wasm's .wasm binaries (the Node build does not find them on its own). */
+let configuredDir: string | null = null;
+
+/**
+ * Where tfjs-backend-wasm's .wasm files (tfjs-backend-wasm.wasm, -simd.wasm, -threaded-simd.wasm) are fetched
+ * from: a directory path or URL ending in "/". Takes effect at the first useBackend("wasm"). Needed in a
+ * browser whose page does not serve them beside itself.
+ */
+export function setWasmBinaryDir(dir: string): void {
+  if (typeof dir !== "string" || !dir.endsWith("/")) {
+    throw new Error(
+      `setWasmBinaryDir: expected a directory path or URL ending in "/", got ${JSON.stringify(dir)}`,
+    );
+  }
+  if (wasmPathsSet && dir !== configuredDir) {
+    throw new Error(
+      "setWasmBinaryDir: the wasm backend has already loaded its files; call it before useBackend",
+    );
+  }
+  configuredDir = dir;
+}
+
+/** The directory the wasm backend loads its .wasm files from (setWasmBinaryDir's, else the platform's). */
 export function wasmBinaryDir(): string {
-  const require = createRequire(import.meta.url);
-  return `${path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"))}/dist/`;
+  return configuredDir ?? defaultWasmBinaryDir();
 }
 
 async function tryWasm(): Promise<string | null> {

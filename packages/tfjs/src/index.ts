@@ -1,5 +1,11 @@
 /** @nabla/tfjs — the homework MLP in TensorFlow.js (autograd), an independent cross-check of @nabla/nn. */
-export { type TfjsBackendInfo, type TfjsBackendName, useBackend, wasmBinaryDir } from "./backend.js";
+export {
+  setWasmBinaryDir,
+  type TfjsBackendInfo,
+  type TfjsBackendName,
+  useBackend,
+  wasmBinaryDir,
+} from "./backend.js";
 export { maxRelDiff, nablaMlpWeights } from "./crosscheck.js";
 export { TfjsMlpError } from "./errors.js";
 export {

@@ -159,9 +159,9 @@ export class WasmGemm {
   }
 
   /**
-   * Starts the helper thread once; returns whether it is ready. Where this thread may block (Node, a browser
-   * worker) it waits for the helper to boot; on a browser's main thread it returns false until the helper has
-   * signalled ready, and those calls run on one thread (with the same bits).
+   * Starts the helper thread once; returns whether it is ready. In Node it waits for the helper to boot; in a
+   * browser (main thread or worker) it returns false until the helper has signalled ready, and those calls
+   * run on one thread (with the same bits).
    */
   private ensureWorker(): boolean {
     if (this.worker) return true;
@@ -182,7 +182,7 @@ export class WasmGemm {
         this.workerProblem = `gemm worker unavailable: ${(e as Error).message}`;
         return false;
       }
-      if (platform.canBlock() && Atomics.wait(I, 1, 0, WORKER_READY_TIMEOUT_MS) === "timed-out") {
+      if (this.bootBlocks && Atomics.wait(I, 1, 0, WORKER_READY_TIMEOUT_MS) === "timed-out") {
         if (Atomics.load(I, 1) !== 1) {
           this.workerProblem = "gemm worker did not start within 10 s";
           this.pending.terminate();
@@ -306,6 +306,14 @@ export class WasmGemm {
   }
 
   private readonly blocking = platform.canBlock();
+  /**
+   * Whether ensureWorker may block until the helper has booted. Only in Node: a browser starts a worker only
+   * once the thread that created it returns to its event loop, and that holds for a dedicated worker starting
+   * a nested one as much as for the main thread (measured in Chromium 156: blocked, the helper never boots and
+   * the 10 s timeout drops the GEMM to one thread), so there it boots asynchronously (see gemmReady) even
+   * where Atomics.wait is allowed.
+   */
+  private readonly bootBlocks = platform.canBlock() && platform.name === "node";
 
   private post(
     I: Int32Array,

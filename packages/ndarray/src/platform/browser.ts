@@ -17,6 +17,8 @@ interface WebGlobals {
   Blob?: new (parts: string[], options: { type: string }) => object;
   URL: { createObjectURL?(blob: object): string; revokeObjectURL?(url: string): void };
   console: { info(line: string): void };
+  /** The NABLA_* settings of a page or worker (a browser has no process.env); see `env` below. */
+  NABLA_ENV?: Record<string, unknown>;
 }
 const web = globalThis as unknown as WebGlobals;
 
@@ -28,7 +30,12 @@ ${gemmLoopSource}
 
 export const platform: Platform = {
   name: "browser",
-  env: () => undefined,
+  // A browser has no environment: a page or worker that wants NABLA_WASM_RELAXED=0 (the plain SIMD build, the
+  // bits Node 20 computes) or NABLA_KERNEL_NOTICE=0 sets globalThis.NABLA_ENV = { ... } before its first GEMM.
+  env(name) {
+    const value = web.NABLA_ENV?.[name];
+    return typeof value === "string" ? value : undefined;
+  },
   parallelism: () => Math.max(1, web.navigator?.hardwareConcurrency ?? 1),
   threadsProblem() {
     if (!web.Worker || !web.Blob || !web.URL.createObjectURL) return "this host has no Web Workers";
