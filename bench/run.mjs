@@ -1,5 +1,6 @@
-// `pnpm bench`: nabla's default MLP training step (native kernels, and WebAssembly in a child process) against
-// numpy, PyTorch (1 thread and every core) and TF.js's wasm backend measured in the same run; the step's time
+// `pnpm bench`: nabla's default MLP training step (native kernels, and WebAssembly in a child process and in
+// headless Chromium) against numpy, PyTorch (1 thread and every core) and TF.js's wasm backend (in Node and in
+// the same Chromium page) measured in the same run; the step's time
 // split and its percent of the limit; GEMM GFLOP/s per kernel; and one real CIFAR-10 epoch with the data
 // pipeline. Writes bench/out/bench.json. Never part of the tests: the machine is shared, so only ratios within
 // one run are meaningful.
@@ -76,6 +77,21 @@ function tfjsWasm() {
   const script = join(here, "..", "packages", "tfjs", "dist", "bench.js");
   const result = spawnSync(process.execPath, [script, "--train-reps", String(reps)], { encoding: "utf8" });
   if (result.status !== 0) return { skipped: `tfjs bench failed: ${(result.stderr || "").trim()}` };
+  return JSON.parse(result.stdout.trim().split("\n").at(-1));
+}
+
+/**
+ * The same step in headless Chromium (examples/browser's bench page, cross-origin isolated): nabla on the
+ * WebAssembly kernels (the plain SIMD build Node 20 runs, and Chromium's relaxed-SIMD default) beside TF.js's
+ * wasm backend in the same page.
+ */
+function chromiumBench() {
+  const script = join(here, "..", "examples", "browser", "scripts", "bench.mjs");
+  const result = spawnSync(process.execPath, [script, "--reps", String(reps)], { encoding: "utf8" });
+  if (result.status !== 0) {
+    const last = (result.stderr || result.error?.message || "").trim().split("\n").at(-1);
+    return { skipped: `Chromium bench failed: ${last}` };
+  }
   return JSON.parse(result.stdout.trim().split("\n").at(-1));
 }
 
@@ -173,6 +189,7 @@ const relaxedRates = relaxedRun.samplesPerSecond ? summary(relaxedRun.samplesPer
 const numpy = runPython(process.env.BENCH_NUMPY_PYTHON ?? "python3", "mlp_numpy.py");
 const torch = torchReference();
 const tfjs = tfjsWasm();
+const chromium = chromiumBench();
 const gemmTable = benchGemm();
 const epoch = await benchRealEpoch();
 
@@ -181,6 +198,15 @@ const torchRates = torch.samplesPerSecond ? summary(torch.samplesPerSecond) : nu
 const tfjsRates = (mode) => (tfjs[mode] ? summary(tfjs[mode].samplesPerSecond) : null);
 const tfjsExplicit = tfjsRates("explicitTranspose");
 const tfjsStock = tfjsRates("stock");
+const chromiumRates = (key) =>
+  chromium[key]?.samplesPerSecond ? summary(chromium[key].samplesPerSecond) : null;
+const inChromium = {
+  nabla: chromiumRates("nabla"),
+  nablaOneThread: chromiumRates("nablaOneThread"),
+  nablaRelaxed: chromiumRates("nablaRelaxed"),
+  tfjsExplicitTranspose: chromiumRates("tfjsExplicitTranspose"),
+  tfjsStock: chromiumRates("tfjsStock"),
+};
 const info = gemmKernelInfo();
 const ratio = (a, b) => (a && b ? a.median / b.median : null);
 const x = (r) => (r == null ? "—" : `${r.toFixed(2)}×`);
@@ -220,6 +246,14 @@ const rows = [
   ...(torch.runs ?? []).map((r) => [torchName(r), r.samplesPerSecond ? summary(r.samplesPerSecond) : null]),
   ["TF.js wasm, explicit-transpose matMul", tfjsExplicit],
   ["TF.js wasm, stock", tfjsStock],
+  [
+    `nabla, WebAssembly in Chromium ${chromium.chromium ?? ""} (wasm-simd128, ${chromium.gemm?.threads} threads)`,
+    inChromium.nabla,
+  ],
+  ["nabla, WebAssembly in Chromium, 1 thread", inChromium.nablaOneThread],
+  ["nabla, WebAssembly in Chromium, relaxed SIMD (its default)", inChromium.nablaRelaxed],
+  ["TF.js wasm in Chromium, explicit-transpose matMul", inChromium.tfjsExplicitTranspose],
+  ["TF.js wasm in Chromium, stock", inChromium.tfjsStock],
 ];
 for (const [name, r] of rows) {
   if (!r) continue;
@@ -233,13 +267,16 @@ for (const [name, r] of [
   ["numpy", numpy],
   ["torch", torch],
   ["TF.js", tfjs],
+  ["Chromium", chromium],
 ])
   if (r.skipped) console.log(`${name} skipped: ${r.skipped}`);
 if (torchRates) console.log(`torch's best: ${torch.threads} thread(s) (the "vs torch" column)`);
 console.log(
   `\nnabla native vs torch (best) ${x(ratio(nabla, torchRates))}; nabla wasm vs TF.js wasm explicit-transpose ` +
     `${x(ratio(nablaWasmRates, tfjsExplicit))}, vs TF.js wasm stock ${x(ratio(nablaWasmRates, tfjsStock))}; ` +
-    `nabla wasm vs nabla native ${x(ratio(nablaWasmRates, nabla))}`,
+    `nabla wasm vs nabla native ${x(ratio(nablaWasmRates, nabla))}; in Chromium nabla wasm vs TF.js wasm ` +
+    `explicit-transpose ${x(ratio(inChromium.nabla, inChromium.tfjsExplicitTranspose))}, vs stock ` +
+    `${x(ratio(inChromium.nabla, inChromium.tfjsStock))}`,
 );
 console.log(
   `limit: ${fmt(flop / 1e6, 1)} MFLOP per step at ${fmt(bestGflops, 1)} GFLOP/s (${bestBy}, ${bestShape}) = ` +
@@ -297,6 +334,7 @@ const out = {
     nablaWasm: nablaWasmRates?.median ?? null,
     nablaWasmRelaxedFlag: relaxedRates?.median ?? null,
     tfjsWasm: { explicitTranspose: tfjsExplicit?.median ?? null, stock: tfjsStock?.median ?? null },
+    chromium: Object.fromEntries(Object.entries(inChromium).map(([k, r]) => [k, r?.median ?? null])),
     percentOfLimit,
   },
   trainStepDetail: {
@@ -306,6 +344,7 @@ const out = {
     numpy: numpyRates ?? numpy,
     torch: torchRates ? { ...torchRates, threads: torch.threads, runs: torch.runs } : torch,
     tfjsWasm: tfjs,
+    chromium,
   },
   split: { native: nablaRun.split, wasm: wasmRun.split ?? null },
   limit: { flopPerStep: flop, gflops: bestGflops, by: bestBy, shape: bestShape, samplesPerSecond: limit },

@@ -306,14 +306,8 @@ export class WasmGemm {
   }
 
   private readonly blocking = platform.canBlock();
-  /**
-   * Whether ensureWorker may block until the helper has booted. Only in Node: a browser starts a worker only
-   * once the thread that created it returns to its event loop, and that holds for a dedicated worker starting
-   * a nested one as much as for the main thread (measured in Chromium 156: blocked, the helper never boots and
-   * the 10 s timeout drops the GEMM to one thread), so there it boots asynchronously (see gemmReady) even
-   * where Atomics.wait is allowed.
-   */
-  private readonly bootBlocks = platform.canBlock() && platform.name === "node";
+  /** Whether ensureWorker may wait for the helper to boot (see Platform.helperBootsWhileBlocked). */
+  private readonly bootBlocks = platform.helperBootsWhileBlocked && platform.canBlock();
 
   private post(
     I: Int32Array,

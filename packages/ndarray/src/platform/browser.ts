@@ -44,6 +44,7 @@ export const platform: Platform = {
     }
     return null;
   },
+  helperBootsWhileBlocked: false,
   canBlock: () => web.WorkerGlobalScope !== undefined,
   startHelper(data: HelperData, onError) {
     const WorkerCtor = web.Worker!;

@@ -37,6 +37,7 @@ export const platform: Platform = {
   env: (name) => process.env[name],
   parallelism: () => availableParallelism(),
   threadsProblem: () => null,
+  helperBootsWhileBlocked: true,
   canBlock: () => true,
   startHelper(data: HelperData, onError) {
     const worker = new Worker(helperSource, { eval: true, workerData: data });

@@ -24,11 +24,14 @@ export interface Platform {
   parallelism(): number;
   /** Why a helper thread over shared memory cannot run here, or null when it can. */
   threadsProblem(): string | null;
-  /**
-   * Whether this thread may block in Atomics.wait. A browser's main thread may not, and a worker it starts
-   * only boots once the main thread returns to its event loop, so there the helper is started without waiting.
-   */
+  /** Whether this thread may block in Atomics.wait while the helper computes (not a browser's main thread). */
   canBlock(): boolean;
+  /**
+   * Whether a helper boots while the thread that started it blocks. Only Node's worker_threads do: a browser
+   * starts a worker once its creator returns to the event loop, a dedicated worker starting a nested one as
+   * much as the main thread, so there the helper boots asynchronously (gemmReady waits for it).
+   */
+  readonly helperBootsWhileBlocked: boolean;
   /** Starts the helper thread running the GEMM loop of gemm/worker-source.ts; `onError` gets its failure. */
   startHelper(data: HelperData, onError: (message: string) => void): HelperThread;
   /** The native addon, or why it is unavailable. */
