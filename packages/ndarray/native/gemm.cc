@@ -131,7 +131,12 @@ void runGemmOriented(const Op& op, int threads) {
   bool stalled;
   // Chunks of at least 2 tiles (up to 8 chunks) so a descheduled helper delays the call by little.
   auto perChunk = [](int tiles) { return std::max(1, ceilDiv(tiles, std::min(8, std::max(2, tiles / 2)))); };
-  if (op.n <= NC && tm >= 2 && 4L * op.m >= op.n) {
+  if (directA(op).ok && tn >= 2) {
+    // A is read in place, so splitting columns costs no packing twice: each chunk packs only its own columns
+    // of B, which then stay in the cache of the core that uses them.
+    const int per = perChunk(tn);
+    stalled = pool->run(op, true, per, ceilDiv(tn, per), mainScratch);
+  } else if (op.n <= NC && tm >= 2 && 4L * op.m >= op.n) {
     // A is comparable to B or larger: split rows, pack B once for both threads.
     const int per = perChunk(tm);
     stalled = pool->runSharedB(op, per, ceilDiv(tm, per), mainScratch);
