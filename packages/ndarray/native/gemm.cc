@@ -137,7 +137,9 @@ void runGemmOriented(const Op& op, int threads) {
   if (tn >= 2 && (directA(op).ok || (op.m <= MC && op.k <= KC))) {
     // A is read in place (row-major) or packed once per thread (when it is one block), so splitting columns
     // packs nothing twice: each chunk packs only its own columns of B, which then stay in the cache of the
-    // core that uses them. A is read once per sliver anyway, so one-sliver chunks cost nothing and balance best.
+    // core that uses them. A narrow C (the forward pass, 4 slivers) is cut in two, so each thread reads A
+    // once per k block for both of its slivers while A is still in its L2; a wide one (the weight gradient)
+    // into chunks of 4 slivers, fine enough that the faster thread takes over the rest.
     const int per = tn <= 8 ? (tn + 1) / 2 : std::max(1, std::min(4, tn / 8));
     Op shared = op;
     shared.call = ++callCount;

@@ -23,7 +23,7 @@ namespace {
 // from the back << 16 | chunks taken from the front),
 // so a helper that wakes late can never claim a chunk of a newer call with an older call's operands.
 using Clock = std::chrono::steady_clock;
-constexpr int kSpinMicros = 1000;
+constexpr int kSpinMicros = 300;
 
 struct Pool {
   std::mutex mu;
@@ -122,7 +122,8 @@ struct Pool {
     for (;;) {
       // Spin for a while before sleeping: the calls of a training step come a fraction of a millisecond
       // apart, and waking a thread blocked in the kernel takes far longer than a spinning one needs to notice.
-      // The spin is bounded in time (pause lasts from a few to over a hundred cycles depending on the CPU).
+      // Not much longer than those gaps, as spinning takes a core from other processes on a busy machine. The
+      // spin is bounded in time (pause lasts from a few to over a hundred cycles depending on the CPU).
       const auto spinUntil = Clock::now() + std::chrono::microseconds(kSpinMicros);
       for (int spin = 1; posted.load(std::memory_order_acquire) == seen; spin++) {
         _mm_pause();
