@@ -7,7 +7,10 @@
 
 #include <node_api.h>
 
+#include <algorithm>
 #include <cstdint>
+
+void nablaParallelFor(void (*fn)(void*, int), void* ctx, int n);  // native/gemm.cc
 
 namespace {
 
@@ -35,6 +38,38 @@ CLONES void ewRelu(float* o, const float* a, long n) {
 // JavaScript loop's ternary compiles to one, which half of random activations miss).
 CLONES void ewReluBackward(float* o, const float* dy, const float* x, long n) {
   for (long i = 0; i < n; i++) o[i] = x[i] > 0.f ? dy[i] : 0.f;
+}
+
+void run(int32_t op, float* o, const float* a, const float* b, double s, long n) {
+  switch (op) {
+    case 0: ewAdd(o, a, b, n); break;
+    case 1: ewSub(o, a, b, n); break;
+    case 2: ewMul(o, a, b, n); break;
+    case 3: ewScale(o, a, s, n); break;
+    case 4: ewAxpy(o, a, s, n); break;
+    case 5: ewRelu(o, a, n); break;
+    case 6: ewReluBackward(o, a, b, n); break;
+  }
+}
+
+// Arrays this long are split into ranges shared with the GEMM's helper thread: on its own core the helper
+// brings a second core's caches and memory bandwidth (the optimizer's update streams the weights and their
+// gradients). Each element is computed exactly as on one thread.
+constexpr long kParallelMin = 1L << 16, kPartMin = 1L << 15;
+
+struct Job {
+  int32_t op;
+  float* o;
+  const float* a;
+  const float* b;
+  double s;
+  long n, per;
+};
+
+void runPart(void* ctx, int i) {
+  const Job& j = *static_cast<const Job*>(ctx);
+  const long lo = i * j.per, hi = std::min(j.n, lo + j.per);
+  if (lo < hi) run(j.op, j.o + lo, j.a + lo, j.b + lo, j.s, hi - lo);
 }
 
 bool f32(napi_env env, napi_value v, float** data, size_t* length) {
@@ -76,16 +111,17 @@ napi_value Ew(napi_env env, napi_callback_info info) {
   o += oOff;
   a += aOff;
   b += bOff;
-  switch (op) {
-    case 0: ewAdd(o, a, b, n); break;
-    case 1: ewSub(o, a, b, n); break;
-    case 2: ewMul(o, a, b, n); break;
-    case 3: ewScale(o, a, s, n); break;
-    case 4: ewAxpy(o, a, s, n); break;
-    case 5: ewRelu(o, a, n); break;
-    case 6: ewReluBackward(o, a, b, n); break;
-    default: napi_throw_range_error(env, nullptr, "nabla_gemm.ew: unknown op");
+  if (op < 0 || op > 6) {
+    napi_throw_range_error(env, nullptr, "nabla_gemm.ew: unknown op");
+    return nullptr;
   }
+  if (n < kParallelMin) {
+    run(op, o, a, b, s, n);
+    return nullptr;
+  }
+  const int parts = static_cast<int>(std::min<int64_t>(8, n / kPartMin));
+  Job job{op, o, a, b, s, n, ((n + parts - 1) / parts + 15) / 16 * 16};  // multiples of 16 elements
+  nablaParallelFor(runPart, &job, parts);
   return nullptr;
 }
 

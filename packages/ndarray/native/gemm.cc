@@ -72,10 +72,13 @@ std::mutex busy;  // the pool and mainScratch serve one caller at a time (and gu
 // After a two-thread call that was slower than one thread would have been, the next `soloLeft` eligible calls
 // run on the caller alone; the window doubles while such calls repeat (a machine whose other core is busy)
 // and shrinks back after a call that gained. Results do not depend on the thread count, so this only moves
-// time. The window is counted in calls, not time, so it stays small in a training step's rhythm.
-constexpr int kSoloMin = 16, kSoloMax = 1024;
+// time. The window is counted in calls, not time, so it stays small in a training step's rhythm. It starts
+// at one call: a single late wake-up (another process had the core for a moment) then costs one call on one
+// thread, not a run of them, while a core that stays busy still backs off exponentially.
+constexpr int kSoloMin = 1, kSoloMax = 1024;
 int soloLeft = 0, soloWindow = kSoloMin;
 long stalledCalls = 0;
+uint64_t callCount = 0;  // ids for Op::call
 
 // C = A B  <=>  C^T = B^T A^T: the same computation (every element still sums over p in order) with the
 // roles of m and n exchanged, which only swaps strides. Used when it wastes much less of the MR x NR tiles,
@@ -131,7 +134,17 @@ void runGemmOriented(const Op& op, int threads) {
   bool stalled;
   // Chunks of at least 2 tiles (up to 8 chunks) so a descheduled helper delays the call by little.
   auto perChunk = [](int tiles) { return std::max(1, ceilDiv(tiles, std::min(8, std::max(2, tiles / 2)))); };
-  if (op.n <= NC && tm >= 2 && 4L * op.m >= op.n) {
+  if (tn >= 2 && (directA(op).ok || (op.m <= MC && op.k <= KC))) {
+    // A is read in place (row-major) or packed once per thread (when it is one block), so splitting columns
+    // packs nothing twice: each chunk packs only its own columns of B, which then stay in the cache of the
+    // core that uses them. A narrow C (the forward pass, 4 slivers) is cut in two, so each thread reads A
+    // once per k block for both of its slivers while A is still in its L2; a wide one (the weight gradient)
+    // into chunks of 4 slivers, fine enough that the faster thread takes over the rest.
+    const int per = tn <= 8 ? (tn + 1) / 2 : std::max(1, std::min(4, tn / 8));
+    Op shared = op;
+    shared.call = ++callCount;
+    stalled = pool->run(shared, true, per, ceilDiv(tn, per), mainScratch);
+  } else if (op.n <= NC && tm >= 2 && 4L * op.m >= op.n) {
     // A is comparable to B or larger: split rows, pack B once for both threads.
     const int per = perChunk(tm);
     stalled = pool->runSharedB(op, per, ceilDiv(tm, per), mainScratch);
@@ -151,6 +164,22 @@ void runGemmOriented(const Op& op, int threads) {
     soloWindow = std::max(kSoloMin, soloWindow / 2);
   }
 }
+
+}  // namespace
+
+// For native/elementwise.cc: runs fn(ctx, i) for every i < n, shared with the helper thread when it is free
+// (otherwise all on the caller). Each i must write disjoint memory, so results do not depend on the split.
+void nablaParallelFor(void (*fn)(void*, int), void* ctx, int n) {
+  // Too short to judge the helper by (one late wake-up would look like a stall): only the GEMMs set soloLeft.
+  std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
+  if (!lock.owns_lock() || !pool || n < 2 || soloLeft > 0) {
+    for (int i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  pool->runTasks(fn, ctx, n, mainScratch);
+}
+
+namespace {
 
 // ---- N-API glue ----
 

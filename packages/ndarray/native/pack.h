@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 namespace {
@@ -21,12 +22,16 @@ struct Op {
   long crs, ccs;
   int m, n, k;
   float alpha, beta;
+  // Nonzero: the id of a call split into column chunks, which all share op(A); a thread may then pack an A that
+  // fits one block once and reuse it for every chunk of that call it runs.
+  uint64_t call = 0;
 };
 
 struct Scratch {
   float* packA = nullptr;
   float* packB = nullptr;
   size_t capA = 0, capB = 0;
+  uint64_t packedCall = 0;  // the call whose whole op(A) packA holds, or 0
   float* grow(float*& p, size_t& cap, size_t need) {
     if (need > cap) {
       std::free(p);
@@ -101,12 +106,76 @@ void packA(float* dst, const float* a, long rs, long cs, int mc, int kc) {
   }
 }
 
+// 16x16 in-register transpose: d[j * dld + i] = s[i * ld + j] for i, j < 16.
+__attribute__((target("avx512f"))) inline void transpose16x16(const float* s, long ld, float* d, long dld) {
+  __m512 r[16], t[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ld);
+#pragma GCC unroll 8
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 16; h += 8) {
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xDD);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    _mm512_storeu_ps(d + i * dld, _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88));
+    _mm512_storeu_ps(d + (i + 8) * dld, _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD));
+  }
+}
+
+// Full 32-wide slivers for the AVX-512 kernel (whose NR is 32, so only ever called on a CPU with AVX-512):
+// `rows` (a multiple of 16) columns of op(B) stored contiguously along k, or 32 contiguous columns of each row.
+__attribute__((target("avx512f"))) void packTransposed32(float* dst, const float* src, long ld, int kc) {
+  const int p16 = kc & ~15;
+  for (int r = 0; r < 32; r += 16) {
+    for (int p = 0; p < p16; p += 16) transpose16x16(src + r * ld + p, ld, dst + p * 32 + r, 32);
+    for (int p = p16; p < kc; p++)
+      for (int q = r; q < r + 16; q++) dst[p * 32 + q] = src[q * ld + p];
+  }
+}
+
+// Row by row across all `slivers` (each row of B read front to back, which the hardware prefetcher follows;
+// sliver by sliver, every 128-byte read would be in a new page when B is wide).
+__attribute__((target("avx512f"))) void packRows32(float* dst, const float* src, long rs, int kc, int slivers) {
+  for (int p = 0; p < kc; p++) {
+    const float* row = src + p * rs;
+    for (int s = 0; s < slivers; s++) {
+      float* d = dst + static_cast<long>(s) * 32 * kc + p * 32;
+      _mm512_store_ps(d, _mm512_loadu_ps(row + s * 32));
+      _mm512_store_ps(d + 16, _mm512_loadu_ps(row + s * 32 + 16));
+    }
+  }
+}
+
 // Packs inner [0, kc) x columns [0, nc) of op(B) into NR-column slivers, zero-padded.
 template <int NR>
 void packB(float* dst, const float* b, long rs, long cs, int kc, int nc) {
-  for (int j = 0; j < nc; j += NR) {
+  int j0 = 0;
+  if (NR == 32 && cs == 1 && nc >= 32) {
+    j0 = nc / 32 * 32;
+    packRows32(dst, b, rs, kc, nc / 32);
+    dst += static_cast<long>(j0) * kc;
+  }
+  for (int j = j0; j < nc; j += NR) {
     const int cols = std::min(NR, nc - j);
-    if (cs == 1) {
+    if (NR == 32 && cols == 32 && rs == 1) {
+      packTransposed32(dst, b + j * cs, cs, kc);
+    } else if (cs == 1) {
       for (int p = 0; p < kc; p++) {
         const float* src = b + p * rs + j;
         int c = 0;

@@ -18,10 +18,12 @@
 namespace {
 
 // Work sharing with one persistent helper thread. A call cuts C into chunks (column or row ranges at tile
-// boundaries) that the caller and the helper claim from a shared counter, so if the helper is descheduled
-// (a busy machine) the caller simply does more chunks. The claim word packs (generation << 32 | next chunk),
+// boundaries) that the caller and the helper claim from a shared word, so if the helper is descheduled
+// (a busy machine) the caller simply does more chunks. The claim word packs (generation << 32 | chunks taken
+// from the back << 16 | chunks taken from the front),
 // so a helper that wakes late can never claim a chunk of a newer call with an older call's operands.
 using Clock = std::chrono::steady_clock;
+constexpr int kSpinMicros = 300;
 
 struct Pool {
   std::mutex mu;
@@ -39,6 +41,10 @@ struct Pool {
   std::atomic<int> packDone{0};
   float* shared = nullptr;
   size_t sharedCap = 0;
+  // A generic job (parallelFor): chunk i runs task(taskCtx, i) instead of a GEMM chunk.
+  void (*task)(void*, int) = nullptr;
+  void* taskCtx = nullptr;
+  std::atomic<bool> sleeping{false};  // the helper is (about to be) blocked on cv
   Scratch scratch;
   // The caller's view of the current call: its scratch (to tell its chunks from the helper's), how many
   // chunks it ran and how long it spent waiting on the helper.
@@ -47,6 +53,10 @@ struct Pool {
   Clock::duration callerWaited{};
 
   void runChunk(const Op& whole, int index, Scratch& s) {
+    if (task) {
+      task(taskCtx, index);
+      return;
+    }
     if (!sharedB) {
       isa.run(chunk(whole, index), s);
       return;
@@ -85,15 +95,23 @@ struct Pool {
     return part;
   }
 
-  // Claims and runs chunks of generation `gen` until none are left.
+  // Claims and runs chunks of generation `gen` until none are left. The caller takes chunks from the front and
+  // the helper from the back (except in shared-B mode, whose first chunks must run first), so each thread gets
+  // one contiguous part of C, or of an element-wise range, and the same part in consecutive calls of the same
+  // shape: the forward pass, the optimizer's update and the next forward pass touch the same weights on the
+  // same core.
   void work(uint32_t gen, const Op& whole, int n, Scratch& s) {
+    const bool back = &s != callerScratch && !sharedB;
     for (;;) {
       uint64_t cur = claim.load(std::memory_order_acquire);
+      int index;
       for (;;) {
-        if (static_cast<uint32_t>(cur >> 32) != gen || static_cast<int>(cur & 0xffffffffu) >= n) return;
-        if (claim.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel)) break;
+        const int front = static_cast<int>(cur & 0xffffu), taken = static_cast<int>((cur >> 16) & 0xffffu);
+        if (static_cast<uint32_t>(cur >> 32) != gen || front + taken >= n) return;
+        index = back ? n - 1 - taken : front;
+        if (claim.compare_exchange_weak(cur, cur + (back ? 0x10000u : 1u), std::memory_order_acq_rel)) break;
       }
-      runChunk(whole, static_cast<int>(cur & 0xffffffffu), s);
+      runChunk(whole, index, s);
       if (&s == callerScratch) callerChunks++;
       completed.fetch_add(1, std::memory_order_acq_rel);
     }
@@ -102,11 +120,20 @@ struct Pool {
   void helperLoop() {
     uint32_t seen = 0;
     for (;;) {
-      // Spin briefly (the GEMMs of a training step come microseconds apart), then sleep on the condvar.
-      for (int spin = 0; spin < 20000 && posted.load(std::memory_order_acquire) == seen; spin++) _mm_pause();
+      // Spin for a while before sleeping: the calls of a training step come a fraction of a millisecond
+      // apart, and waking a thread blocked in the kernel takes far longer than a spinning one needs to notice.
+      // Not much longer than those gaps, as spinning takes a core from other processes on a busy machine. The
+      // spin is bounded in time (pause lasts from a few to over a hundred cycles depending on the CPU).
+      const auto spinUntil = Clock::now() + std::chrono::microseconds(kSpinMicros);
+      for (int spin = 1; posted.load(std::memory_order_acquire) == seen; spin++) {
+        _mm_pause();
+        if (spin % 64 == 0 && Clock::now() > spinUntil) break;
+      }
       if (posted.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mu);
+        sleeping.store(true);
         cv.wait(lock, [&] { return posted.load(std::memory_order_acquire) != seen; });
+        sleeping.store(false, std::memory_order_relaxed);
       }
       uint32_t gen;
       Op whole;
@@ -137,6 +164,15 @@ struct Pool {
     return run(whole, false, tilesPerChunk, packChunks + rowChunks, own, true);
   }
 
+  // Runs task(ctx, i) for i < n on both threads (same protocol as a GEMM call).
+  bool runTasks(void (*fn)(void*, int), void* ctx, int n, Scratch& own) {
+    task = fn;
+    taskCtx = ctx;
+    const bool stalled = run(Op{}, false, 1, n, own);
+    task = nullptr;
+    return stalled;
+  }
+
   // Runs the call on both threads; returns whether it would have been faster on the caller alone (the helper
   // was descheduled, e.g. by other processes on a busy machine, while it held chunks the caller waited for).
   bool run(const Op& whole, bool columns, int tilesPerChunk, int n, Scratch& own, bool withSharedB = false) {
@@ -155,9 +191,11 @@ struct Pool {
       completed.store(0, std::memory_order_relaxed);
       gen = posted.load(std::memory_order_relaxed) + 1;
       claim.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
-      posted.store(gen, std::memory_order_release);
+      posted.store(gen, std::memory_order_seq_cst);
     }
-    cv.notify_one();
+    // The helper sets `sleeping` under mu before it checks `posted` and blocks, so either it sees this job or
+    // this sees it asleep (both seq_cst); a spinning helper needs no system call.
+    if (sleeping.load()) cv.notify_one();
     work(gen, whole, n, own);
     const auto worked = Clock::now();
     for (int spin = 0; completed.load(std::memory_order_acquire) < n; spin++) {
