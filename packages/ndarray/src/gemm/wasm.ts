@@ -48,6 +48,9 @@ const MAX_PAGES = 32768; // must match --maximumMemory in scripts/build-wasm.mjs
 const CONTROL_BYTES = 128;
 const WORKER_READY_TIMEOUT_MS = 10_000;
 
+/** Element-wise loops run block by block, so each block's copies in and out stay in the core's cache. */
+const ELEMENTWISE_CHUNK = 16384;
+
 const align = (x: number) => Math.ceil(x / 64) * 64;
 
 type ElementwiseArgs = [a: Float32Array, ao: number, b: Float32Array, bo: number, scalar: number];
@@ -137,7 +140,7 @@ export class WasmGemm {
   /**
    * An element-wise loop of the module with the JavaScript loop's bits: "axpy" out += scalar a (b = out),
    * "reluBackward" out = b > 0 ? a : 0. a and b are copied in, the result is written over a's copy and copied
-   * to out (the copies take most of the time).
+   * to out (the copies take most of the time), a cache-sized block at a time.
    */
   elementwise(
     op: "axpy" | "reluBackward",
@@ -147,15 +150,19 @@ export class WasmGemm {
     ...rest: ElementwiseArgs
   ) {
     const [a, ao, b, bo, scalar] = rest;
-    const bytes = align(n * 4);
+    const chunk = Math.min(n, ELEMENTWISE_CHUNK);
+    const bytes = align(chunk * 4);
     this.reserve(2 * bytes);
     const h = this.heap;
     const at = this.operands;
-    h.set(a.subarray(ao, ao + n), at >> 2);
-    h.set(b.subarray(bo, bo + n), (at + bytes) >> 2);
-    if (op === "axpy") this.wasm.axpy(n, at, at + bytes, scalar);
-    else this.wasm.reluBackward(n, at, at, at + bytes);
-    out.set(h.subarray(at >> 2, (at >> 2) + n), oo);
+    for (let i = 0; i < n; i += chunk) {
+      const len = Math.min(chunk, n - i);
+      h.set(a.subarray(ao + i, ao + i + len), at >> 2);
+      h.set(b.subarray(bo + i, bo + i + len), (at + bytes) >> 2);
+      if (op === "axpy") this.wasm.axpy(len, at, at + bytes, scalar);
+      else this.wasm.reluBackward(len, at, at, at + bytes);
+      out.set(h.subarray(at >> 2, (at >> 2) + len), oo + i);
+    }
   }
 
   /**
