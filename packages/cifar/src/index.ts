@@ -13,28 +13,11 @@ export {
   type SourceAttempt,
   verifyCifar10,
 } from "./acquire.js";
-export { type Batch, BatchLoader, type BatchLoaderOptions } from "./batch.js";
-export {
-  CIFAR10_CLASS_NAMES,
-  CIFAR10_MEAN,
-  CIFAR10_STD,
-  type Cifar10Manifest,
-  type ExpectedBatchFile,
-  IMAGE_BYTES,
-  OFFICIAL_MANIFEST,
-  RECORD_BYTES,
-} from "./constants.js";
-export { CifarDataError } from "./errors.js";
+export { type Cifar10Manifest, type ExpectedBatchFile, OFFICIAL_MANIFEST } from "./constants.js";
 export { loadCifar10 } from "./load.js";
 export type { LockOptions } from "./lock.js";
-export {
-  type NormalizationConstants,
-  normalizationConstants,
-  normalizationTable,
-  normalizeImages,
-  normalizeValue,
-} from "./normalize.js";
-export { type Cifar10Data, type CifarSplit, parseCifarBatch } from "./parse.js";
+// Everything that needs no Node (parsing, normalisation, split, batching, synthetic data): one list, there.
+export * from "./portable.js";
 export {
   createStderrProgress,
   type ProgressEvent,
@@ -48,6 +31,4 @@ export {
   type SyntheticSourceConfig,
   syntheticSource,
 } from "./source.js";
-export { type SplitOptions, splitTrainValidation } from "./split.js";
-export { type SyntheticOptions, syntheticCifar10 } from "./synthetic.js";
 export type { FileReport, VerifyReport } from "./verify.js";
