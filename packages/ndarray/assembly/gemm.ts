@@ -9,7 +9,7 @@
 // All buffers live in memory owned and laid out by the JavaScript caller (no allocation here), which is
 // shared between threads: each thread calls gemm() on its own block of C with its own pack buffers.
 
-export { axpy, reluBackward } from "./elementwise";
+export { axpy, reluBackward, zero } from "./elementwise";
 
 export const MR: i32 = 4;
 export const NR: i32 = 8;

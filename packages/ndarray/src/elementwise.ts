@@ -10,6 +10,7 @@ import {
   nativeElementwise,
 } from "./addon.js";
 import { fail } from "./errors.js";
+import { zeroIfResident } from "./gemm/index.js";
 import { dataOf, expect2d, flat2, flat3, forEachIndex, offsetOf, prepare, sizeOf } from "./strided.js";
 import { asTensor, type Tensor, type TensorLike } from "./tensor.js";
 
@@ -85,6 +86,20 @@ export function scale<O extends TensorLike>(out: O, a: TensorLike, s: number): O
   }
   const { ts } = prepare("scale", ["out", "a"], [out, a]);
   ops.muls(ts[0], ts[1], s);
+  return out;
+}
+
+/** out = value everywhere (what zeroGrad uses: a resident array is zeroed by the WebAssembly module). */
+export function fill<O extends TensorLike>(out: O, value: number): O {
+  if (flat2(out, out)) {
+    const od = dataOf(out),
+      oo = offsetOf(out),
+      n = sizeOf(out);
+    if (!(value === 0 && !Object.is(value, -0) && zeroIfResident(n, od, oo))) od.fill(value, oo, oo + n);
+    return out;
+  }
+  const { ts } = prepare("fill", ["out"], [out]);
+  ops.assigns(ts[0], value);
   return out;
 }
 

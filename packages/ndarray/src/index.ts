@@ -5,6 +5,7 @@ export {
   axpy,
   clamp,
   exp,
+  fill,
   greater,
   log,
   mul,
@@ -22,6 +23,7 @@ export {
   gemmReady,
   gemmReference,
   matmul,
+  residentZeros,
   setGemmKernel,
   setGemmThreads,
 } from "./gemm/index.js";

@@ -1,5 +1,5 @@
 /** Parameter-free activations: ReLU and row-wise Softmax. */
-import { relu, reluBackward, softmaxRows, type Tensor, zeros } from "@nabla/ndarray";
+import { relu, reluBackward, residentZeros, softmaxRows, type Tensor } from "@nabla/ndarray";
 import { NnError } from "./errors.js";
 import { ModuleBase } from "./module.js";
 import { BufferCache, dtypeOf, expect2d, expectDtype, expectSameShape } from "./tensors.js";
@@ -11,8 +11,8 @@ interface ActivationBuffers {
 
 function activationBuffers(): BufferCache<ActivationBuffers> {
   return new BufferCache((rows, cols, dtype) => ({
-    y: zeros([rows, cols], dtype),
-    dx: zeros([rows, cols], dtype),
+    y: residentZeros([rows, cols], dtype),
+    dx: residentZeros([rows, cols], dtype),
   }));
 }
 

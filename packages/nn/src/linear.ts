@@ -3,8 +3,10 @@ import {
   add,
   type DType,
   type FloatArray,
+  fill,
   gemm,
   type Rng,
+  residentZeros,
   sumAxis0,
   type Tensor,
   zeros,
@@ -76,9 +78,10 @@ export class Linear extends ModuleBase {
     this.outDim = outDim;
     this.dtype = opts.dtype ?? "float32";
     this.computeInputGrad = opts.computeInputGrad ?? true;
-    this.weight = zeros([outDim, inDim], this.dtype);
+    // Resident: on the WebAssembly kernel the GEMMs and the optimizer's update then use them in place.
+    this.weight = residentZeros([outDim, inDim], this.dtype);
     this.bias = zeros([outDim], this.dtype);
-    this.weightGrad = zeros([outDim, inDim], this.dtype);
+    this.weightGrad = residentZeros([outDim, inDim], this.dtype);
     this.biasGrad = zeros([outDim], this.dtype);
     this.biasScratch = zeros([outDim], this.dtype);
     this.columnSums = new Float64Array(outDim);
@@ -89,8 +92,8 @@ export class Linear extends ModuleBase {
     ];
     const computeDx = this.computeInputGrad;
     this.cache = new BufferCache((rows, _cols, dtype) => ({
-      y: zeros([rows, outDim], dtype),
-      dx: computeDx ? zeros([rows, inDim], dtype) : null,
+      y: residentZeros([rows, outDim], dtype),
+      dx: computeDx ? residentZeros([rows, inDim], dtype) : null,
     }));
   }
 
@@ -129,8 +132,8 @@ export class Linear extends ModuleBase {
   }
 
   override zeroGrad(): void {
-    this.weightGrad.data.fill(0);
-    this.biasGrad.data.fill(0);
+    fill(this.weightGrad, 0);
+    fill(this.biasGrad, 0);
   }
 }
 

@@ -1,5 +1,5 @@
 /** The module contract shared by every layer, its base class, and the loss contract. */
-import type { Parameter, Tensor } from "@nabla/ndarray";
+import { fill, type Parameter, type Tensor } from "@nabla/ndarray";
 import { fail } from "./errors.js";
 import { dtypeOf } from "./tensors.js";
 
@@ -67,7 +67,7 @@ export abstract class ModuleBase implements Module {
   }
 
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad.data.fill(0);
+    for (const p of this.parameters()) fill(p.grad, 0);
   }
 
   train(mode = true): this {

@@ -1,7 +1,7 @@
 import { platform } from "#platform";
 import { nativeAddon, nativeAddonProblem } from "../addon.js";
 import { fail } from "../errors.js";
-import { dtypeOf, type Tensor, zeros } from "../tensor.js";
+import { type DType, dtypeOf, fromTypedArray, type Tensor, zeros } from "../tensor.js";
 import { type NativeGemm, nativeGemm } from "./native.js";
 import { gemmProfiling, recordGemm } from "./profile.js";
 import { checkGemm, gemmReference } from "./reference.js";
@@ -69,6 +69,30 @@ function wasmKernel(): WasmGemm | null {
 /** The WebAssembly module (for its element-wise loops), or null where it cannot be created. */
 export function wasmModuleKernel(): WasmGemm | null {
   return wasmKernel();
+}
+
+/** Below this many elements residentZeros returns ordinary zeros (small operands are cheap to copy). */
+const RESIDENT_MIN_LENGTH = 1024;
+
+/**
+ * Zeros placed where the large-GEMM kernel reads and writes them without copying: inside the WebAssembly
+ * kernel's shared memory when that kernel runs large GEMMs here (no native addon, or a forced "wasm" or
+ * "parallel"), so GEMMs and axpy/ReLU on them skip the copies in and out; otherwise exactly zeros(). Same
+ * values, same bits either way. For buffers a module keeps (parameters, gradients, activations); the block
+ * is reused once the tensor's array is garbage-collected, so keep that array referenced while views of it
+ * are in use.
+ */
+export function residentZeros(shape: number[], dtype: DType = "float32"): Tensor {
+  const valid = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+  const size = valid ? shape.reduce((p, d) => p * d, 1) : 0; // zeros() reports a bad shape
+  const big = dtype === "float32" && size >= RESIDENT_MIN_LENGTH ? largeKernel() : "reference";
+  const data = big === "wasm" || big === "parallel" ? wasmKernel()?.residentArray(size) : null;
+  return data ? fromTypedArray(data, shape) : zeros(shape, dtype);
+}
+
+/** Zeroes n elements of `data` from `offset` when `data` is resident; false (nothing done) otherwise. */
+export function zeroIfResident(n: number, data: ArrayLike<number>, offset: number): boolean {
+  return wasm != null && data instanceof Float32Array && wasm.zeroResident(n, data, offset);
 }
 
 function available(): GemmKernel[] {

@@ -3,11 +3,8 @@ import type { HelperThread } from "../platform/types.js";
 import type { Tensor } from "../tensor.js";
 import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
 import { columnMajorInHeap, copyIn, copyOut, heapStrides } from "./wasm-copy.js";
+import { align, WasmHeap, type WasmMemory } from "./wasm-heap.js";
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 /** The few WebAssembly JS API members used here (the ES2022 lib has no WebAssembly types). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -36,6 +33,7 @@ interface GemmExports {
   ): void;
   axpy(n: number, y: number, x: number, s: number): void;
   reluBackward(n: number, dx: number, dy: number, x: number): void;
+  zero(n: number, p: number): void;
   heapBase(): number;
   packASize(): number;
   packBSize(): number;
@@ -43,7 +41,6 @@ interface GemmExports {
   NR: { value: number };
 }
 
-const PAGE = 65536;
 const MAX_PAGES = 32768; // must match --maximumMemory in scripts/build-wasm.mjs
 const CONTROL_BYTES = 128;
 const WORKER_READY_TIMEOUT_MS = 10_000;
@@ -51,25 +48,24 @@ const WORKER_READY_TIMEOUT_MS = 10_000;
 /** Element-wise loops run block by block, so each block's copies in and out stay in the core's cache. */
 const ELEMENTWISE_CHUNK = 16384;
 
-const align = (x: number) => Math.ceil(x / 64) * 64;
-
 type ElementwiseArgs = [a: Float32Array, ao: number, b: Float32Array, bo: number, scalar: number];
 
 /**
  * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
- * thread. Layout of the memory: [module statics][control blocks][pack scratch per thread][A][B][C]. Operands
- * are copied in (row by row when a view has unit stride in either dimension, so transposed and padded views
- * are copied as-is and the kernel reads them through strides) and C is copied out. The memory only grows, so
- * after warm-up a call allocates no scratch; only small typed-array views for the copies.
+ * thread. Layout of the memory: [module statics][control blocks][pack scratch per thread], then the operand
+ * region and resident blocks (wasm-heap.ts). Operands are copied in (row by row when a view has unit stride in
+ * either dimension, so transposed and padded views are copied as-is and the kernel reads them through strides)
+ * and C is copied out, except resident ones, which are used in place. The memory only grows, so after warm-up
+ * a call allocates no scratch; only small typed-array views for the copies.
  */
 export class WasmGemm {
   readonly memory: WasmMemory;
   private readonly module: object;
   private readonly wasm: GemmExports;
-  private heap: Float32Array;
+  /** The operand region and the resident blocks. */
+  private readonly heap: WasmHeap;
   private readonly control: number;
   private readonly scratch: number[] = [];
-  private readonly operands: number;
   private readonly packA: number;
   private readonly packB: number;
   readonly mr: number;
@@ -115,32 +111,19 @@ export class WasmGemm {
       this.scratch.push(at);
       at = align(at + this.packA + this.packB);
     }
-    this.operands = at;
-    this.heap = new Float32Array(0);
-    this.reserve(0);
+    this.heap = new WasmHeap(this.memory, at, shared);
   }
 
-  private reserve(bytes: number): void {
-    const need = this.operands + bytes;
-    if (need <= this.heapBytes) return; // fast path: no access to memory.buffer (which may allocate)
-    const have = this.memory.buffer.byteLength;
-    if (need > have) {
-      const pages = Math.ceil((need - have) / PAGE);
-      if (have / PAGE + pages > MAX_PAGES) {
-        throw new Error(`@nabla/ndarray gemm: operands need ${need} bytes, over the 2 GiB WebAssembly limit`);
-      }
-      this.memory.grow(pages);
-    }
-    if (this.heap.length * 4 !== this.memory.buffer.byteLength)
-      this.heap = new Float32Array(this.memory.buffer);
+  /** A zeroed float32 array inside the module's memory, which its loops use in place; null where none. */
+  residentArray(n: number): Float32Array | null {
+    return this.heap.residentArray(n);
   }
-
-  private heapBytes = 0;
 
   /**
    * An element-wise loop of the module with the JavaScript loop's bits: "axpy" out += scalar a (b = out),
-   * "reluBackward" out = b > 0 ? a : 0. a and b are copied in, the result is written over a's copy and copied
-   * to out (the copies take most of the time), a cache-sized block at a time.
+   * "reluBackward" out = b > 0 ? a : 0. When out, a and b are resident it runs on them in place; otherwise a
+   * and b are copied in, the result is written over a's copy and copied to out (the copies take most of the
+   * time), a cache-sized block at a time.
    */
   elementwise(
     op: "axpy" | "reluBackward",
@@ -150,11 +133,20 @@ export class WasmGemm {
     ...rest: ElementwiseArgs
   ) {
     const [a, ao, b, bo, scalar] = rest;
+    const mem = this.heap;
+    const outAt = mem.addressOf(out, oo);
+    const aAt = mem.addressOf(a, ao);
+    const bAt = mem.addressOf(b, bo);
+    if (outAt >= 0 && aAt >= 0 && bAt >= 0 && (op !== "axpy" || outAt === aAt)) {
+      if (op === "axpy") this.wasm.axpy(n, aAt, bAt, scalar);
+      else this.wasm.reluBackward(n, outAt, aAt, bAt);
+      return;
+    }
     const chunk = Math.min(n, ELEMENTWISE_CHUNK);
     const bytes = align(chunk * 4);
-    this.reserve(2 * bytes);
-    const h = this.heap;
-    const at = this.operands;
+    mem.reserve(2 * bytes);
+    const h = mem.heap;
+    const at = mem.operands;
     for (let i = 0; i < n; i += chunk) {
       const len = Math.min(chunk, n - i);
       h.set(a.subarray(ao + i, ao + i + len), at >> 2);
@@ -163,6 +155,14 @@ export class WasmGemm {
       else this.wasm.reluBackward(len, at, at, at + bytes);
       out.set(h.subarray(at >> 2, (at >> 2) + len), oo + i);
     }
+  }
+
+  /** Sets n elements of a resident array from `offset` to +0; false (nothing done) when it is not resident. */
+  zeroResident(n: number, data: Float32Array, offset: number): boolean {
+    const at = this.heap.addressOf(data, offset);
+    if (at < 0) return false;
+    this.wasm.zero(n, at);
+    return true;
   }
 
   /**
@@ -238,17 +238,24 @@ export class WasmGemm {
   ) {
     const [m, n] = C.shape;
     const k = transA ? A.shape[0] : A.shape[1];
-    const aBytes = align(A.size * 4);
-    const bBytes = align(B.size * 4);
-    this.reserve(aBytes + bBytes + m * n * 4);
-    const heap = this.heap;
-    const a = this.operands;
-    const b = a + aBytes;
-    const c = b + bBytes;
+    const mem = this.heap;
+    // A resident operand is read in place through its own strides; C is written in place when its rows are
+    // contiguous. Only the others are copied (the kernel's arithmetic does not depend on where they are).
+    const aAt = inPlaceAddress(mem, A);
+    const bAt = inPlaceAddress(mem, B);
+    const cAt = C.stride[1] === 1 || n === 1 ? inPlaceAddress(mem, C) : -1;
+    const aBytes = aAt >= 0 ? 0 : align(A.size * 4);
+    const bBytes = bAt >= 0 ? 0 : align(B.size * 4);
+    mem.reserve(aBytes + bBytes + (cAt >= 0 ? 0 : m * n * 4));
+    const heap = mem.heap;
+    const a = aAt >= 0 ? aAt : mem.operands;
+    const b = bAt >= 0 ? bAt : mem.operands + aBytes;
+    const c = cAt >= 0 ? cAt : mem.operands + aBytes + bBytes;
+    const ldc = cAt >= 0 && m > 1 ? C.stride[0] : n;
     const aCol = columnMajorInHeap(A, false);
     const bCol = columnMajorInHeap(B, false);
-    const [a0, a1] = heapStrides(A, aCol);
-    const [b0, b1] = heapStrides(B, bCol);
+    const [a0, a1] = aAt >= 0 ? A.stride : heapStrides(A, aCol);
+    const [b0, b1] = bAt >= 0 ? B.stride : heapStrides(B, bCol);
     // op(X) strides: (row, inner) for A and (inner, column) for B; a transpose swaps them.
     const ars = transA ? a1 : a0;
     const acs = transA ? a0 : a1;
@@ -256,13 +263,25 @@ export class WasmGemm {
     const bcs = transB ? b0 : b1;
     const [ar, ac] = A.shape;
     const [br, bc] = B.shape;
+    const inA = (r0: number, r1: number, c0: number, c1: number) => {
+      if (aAt < 0) copyIn(heap, A, a >> 2, aCol, r0, r1, c0, c1);
+    };
+    const inB = () => {
+      if (bAt < 0) copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
+    };
+    const inC = (r0: number, r1: number) => {
+      if (beta !== 0 && cAt < 0) copyIn(heap, C, c >> 2, false, r0, r1, 0, n); // the kernel writes C row-major
+    };
+    const outC = (r0: number, r1: number) => {
+      if (cAt < 0) copyOut(heap, C, c >> 2, r0, r1, 0, n);
+    };
     const s0 = this.scratch[0];
     if (!(threads > 1 && this.ensureWorker())) {
-      copyIn(heap, A, a >> 2, aCol, 0, ar, 0, ac);
-      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
-      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m, 0, n); // the kernel writes C row-major
-      this.wasm.gemm(m, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
-      copyOut(heap, C, c >> 2, 0, m, 0, n);
+      inA(0, ar, 0, ac);
+      inB();
+      inC(0, m);
+      this.wasm.gemm(m, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, ldc, s0, s0 + this.packA);
+      outC(0, m);
       return C;
     }
     const I = this.workerControl as Int32Array;
@@ -271,30 +290,30 @@ export class WasmGemm {
     if (m >= n) {
       // Rows [m0, m) of C for the helper: its rows of op(A) (columns of A when transposed), all of op(B).
       const m0 = Math.min(m, Math.ceil(m / 2 / this.mr) * this.mr);
-      const [h0, h1, h2, h3] = transA ? [0, ar, m0, m] : [m0, m, 0, ac];
-      copyIn(heap, A, a >> 2, aCol, h0, h1, h2, h3);
-      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
-      if (beta !== 0) copyIn(heap, C, c >> 2, false, m0, m, 0, n);
+      if (transA) inA(0, ar, m0, m);
+      else inA(m0, m, 0, ac);
+      inB();
+      inC(m0, m);
       const ah = a + m0 * ars * 4;
-      this.post(I, F, m - m0, n, k, alpha, beta, ah, ars, acs, b, brs, bcs, c + m0 * n * 4, n, s);
-      copyIn(heap, A, a >> 2, aCol, 0, transA ? ar : m0, 0, transA ? m0 : ac);
-      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m0, 0, n);
-      this.wasm.gemm(m0, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
-      copyOut(heap, C, c >> 2, 0, m0, 0, n);
+      this.post(I, F, m - m0, n, k, alpha, beta, ah, ars, acs, b, brs, bcs, c + m0 * ldc * 4, ldc, s);
+      inA(0, transA ? ar : m0, 0, transA ? m0 : ac);
+      inC(0, m0);
+      this.wasm.gemm(m0, n, k, alpha, beta, a, ars, acs, b, brs, bcs, c, ldc, s0, s0 + this.packA);
+      outC(0, m0);
       this.waitForHelper(I);
-      copyOut(heap, C, c >> 2, m0, m, 0, n);
+      outC(m0, m);
     } else {
       // Columns [n0, n) of C for the helper. Copied whole before it starts: copying the other columns of the
       // same rows while it works (false sharing on C, strided halves of B) measured slower than waiting.
       const n0 = Math.min(n, Math.ceil(n / 2 / this.nr) * this.nr);
-      copyIn(heap, A, a >> 2, aCol, 0, ar, 0, ac);
-      copyIn(heap, B, b >> 2, bCol, 0, br, 0, bc);
-      if (beta !== 0) copyIn(heap, C, c >> 2, false, 0, m, 0, n);
+      inA(0, ar, 0, ac);
+      inB();
+      inC(0, m);
       const bh = b + n0 * bcs * 4;
-      this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, bh, brs, bcs, c + n0 * 4, n, s);
-      this.wasm.gemm(m, n0, k, alpha, beta, a, ars, acs, b, brs, bcs, c, n, s0, s0 + this.packA);
+      this.post(I, F, m, n - n0, k, alpha, beta, a, ars, acs, bh, brs, bcs, c + n0 * 4, ldc, s);
+      this.wasm.gemm(m, n0, k, alpha, beta, a, ars, acs, b, brs, bcs, c, ldc, s0, s0 + this.packA);
       this.waitForHelper(I);
-      copyOut(heap, C, c >> 2, 0, m, 0, n);
+      outC(0, m);
     }
     return C;
   }
@@ -352,4 +371,10 @@ export class WasmGemm {
     Atomics.store(I, 0, 1);
     Atomics.notify(I, 0);
   }
+}
+
+/** Where the kernel can read `t` in place: its byte address when resident with non-negative strides, else -1. */
+function inPlaceAddress(mem: WasmHeap, t: Tensor): number {
+  if (t.stride[0] < 0 || t.stride[1] < 0) return -1;
+  return mem.addressOf(t.data, t.offset);
 }
