@@ -10,6 +10,8 @@ import { nablaModel } from "@nabla/runner";
 export const batch = 128;
 export const dims = [3072, 128, 10];
 const stepsPerRep = 60;
+/** Steps before timing, the same in the numpy and torch scripts: V8 optimises the step only after a few dozen. */
+const warmupSteps = 100;
 
 /** Floating-point operations of one step: forward and weight gradient of every layer, dX of all but the first. */
 export function stepFlop() {
@@ -34,7 +36,7 @@ export function benchNablaStep(reps) {
   const { data, x, labels, model, optimizer, trainer } = makeModel();
   // The runner's training step itself (what every training run executes).
   const step = () => trainer.trainStep(data, labels, batch);
-  for (let i = 0; i < 10; i++) step();
+  for (let i = 0; i < warmupSteps; i++) step();
   const rates = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();

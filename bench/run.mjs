@@ -226,6 +226,17 @@ const [bestBy, bestShape, bestGflops] = gflopsSeen.reduce((p, q) => (q[2] > p[2]
 const limit = ((bestGflops * 1e9) / flop) * batch;
 const percentOfLimit = (100 * nabla.median) / limit;
 
+// What the GEMM rates alone allow nabla WebAssembly against nabla native: the time the two layer-1 GEMMs take
+// at the 2-thread WebAssembly rate over their time at the native rate (everything else taken as free). Its
+// SIMD is 128 bits wide; AVX-512 is 512, so on an AVX-512 machine this stays near 1/4 however good the kernel.
+const wasmGemmBound = (() => {
+  const big = gemmTable.rows.filter((row) => row.k * row.n * row.m >= 1 << 20);
+  const time = (kernel) => big.reduce((t, row) => t + (2 * row.m * row.n * row.k) / row.gflops[kernel], 0);
+  return big.every((row) => row.gflops.parallel && row.gflops.native)
+    ? time("native") / time("parallel")
+    : null;
+})();
+
 const loadAfter = loadavg()[0];
 console.log(
   `\nnabla bench — ${cpus()[0]?.model ?? "unknown CPU"} × ${availableParallelism()}, node ${process.version}, ` +
@@ -282,6 +293,11 @@ console.log(
   `limit: ${fmt(flop / 1e6, 1)} MFLOP per step at ${fmt(bestGflops, 1)} GFLOP/s (${bestBy}, ${bestShape}) = ` +
     `${fmt(limit)} samples/s; nabla native is at ${fmt(percentOfLimit, 1)}% of it`,
 );
+if (wasmGemmBound !== null)
+  console.log(
+    `WebAssembly bound: at this run's layer-1 GEMM rates (2-thread WebAssembly vs native) the GEMMs alone ` +
+      `cap nabla wasm at ${x(wasmGemmBound)} nabla native`,
+  );
 
 console.log("\nstep time split, ms per step (profiled run; GEMMs timed per call)\n");
 console.log("| part | native ms | % | WebAssembly ms | % |");
@@ -336,6 +352,7 @@ const out = {
     tfjsWasm: { explicitTranspose: tfjsExplicit?.median ?? null, stock: tfjsStock?.median ?? null },
     chromium: Object.fromEntries(Object.entries(inChromium).map(([k, r]) => [k, r?.median ?? null])),
     percentOfLimit,
+    wasmGemmBound,
   },
   trainStepDetail: {
     nabla,

@@ -11,6 +11,7 @@ import time
 import numpy as np
 from gemm_shapes import gemm_gflops
 
+WARMUP_STEPS = 100
 batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
 rng = np.random.default_rng(42)
 x = rng.standard_normal((batch, dims[0]), dtype=np.float32)
@@ -43,7 +44,8 @@ def step():
     return loss
 
 
-for _ in range(10):
+# Warm-up as long as every implementation's in the bench (V8 optimises nabla's step only after some steps).
+for _ in range(WARMUP_STEPS):
     step()
 rates = []
 for _ in range(reps):

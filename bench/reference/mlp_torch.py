@@ -12,6 +12,7 @@ import time
 import torch
 from gemm_shapes import gemm_gflops
 
+WARMUP_STEPS = 100
 batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
 if len(sys.argv) > 2:
     torch.set_num_threads(int(sys.argv[2]))
@@ -30,7 +31,8 @@ def step():
     optimizer.step()
 
 
-for _ in range(10):
+# Warm-up as long as every implementation's in the bench (V8 optimises nabla's step only after some steps).
+for _ in range(WARMUP_STEPS):
     step()
 rates = []
 for _ in range(reps):
