@@ -1,11 +1,12 @@
 // nabla's default training step for `pnpm bench`: samples/s per repetition and the step's time split.
-// Run as a script (`node bench/nabla-step.mjs REPS`) it prints one JSON line, so run.mjs can measure the
-// WebAssembly kernels in a child process started with NABLA_GEMM_NATIVE=0 (the addon cannot be unloaded).
+// Run as a script it is a contender of run.mjs's interleaved rounds (contenders.mjs), so the WebAssembly kernels
+// are measured in a child process started with NABLA_GEMM_NATIVE=0 (the addon cannot be unloaded).
 import { fileURLToPath } from "node:url";
 import { fromTypedArray, gemmKernelInfo, gemmProfile, Rng, setGemmProfiling } from "@nabla/ndarray";
 import { buildSequential, mlpLayers, SoftmaxCrossEntropy } from "@nabla/nn";
 import { createOptimizer } from "@nabla/optim";
 import { nablaModel } from "@nabla/runner";
+import { serve } from "./contenders.mjs";
 
 export const batch = 128;
 export const dims = [3072, 128, 10];
@@ -32,18 +33,20 @@ function makeModel() {
   return { data, x: fromTypedArray(data, [batch, dims[0]]), labels, model, optimizer, trainer };
 }
 
-export function benchNablaStep(reps) {
+/** The runner's training step (what every training run executes), warmed up: one repetition per rep(). */
+export function nablaStepContender() {
   const { data, x, labels, model, optimizer, trainer } = makeModel();
-  // The runner's training step itself (what every training run executes).
   const step = () => trainer.trainStep(data, labels, batch);
   for (let i = 0; i < warmupSteps; i++) step();
-  const rates = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < stepsPerRep; i++) step();
-    rates.push((stepsPerRep * batch) / ((performance.now() - t0) / 1000));
-  }
-  return { samplesPerSecond: rates, split: splitStep(step, model, optimizer, x, labels) };
+  return {
+    rep() {
+      const t0 = performance.now();
+      for (let i = 0; i < stepsPerRep; i++) step();
+      return (stepsPerRep * batch) / ((performance.now() - t0) / 1000);
+    },
+    /** The step's time split (after the timed repetitions, so they are not slowed by the profiler). */
+    finish: () => ({ split: splitStep(step, model, optimizer, x, labels), gemm: gemmKernelInfo() }),
+  };
 }
 
 /**
@@ -89,7 +92,4 @@ function splitStep(step, model, optimizer, x, labels, steps = 200) {
   };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = benchNablaStep(Number(process.argv[2] ?? 7));
-  console.log(JSON.stringify({ ...result, gemm: gemmKernelInfo() }));
-}
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serve(nablaStepContender());

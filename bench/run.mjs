@@ -1,6 +1,6 @@
 // `pnpm bench`: nabla's default MLP training step (native kernels, and WebAssembly in a child process and in
 // headless Chromium) against numpy, PyTorch (1 thread and every core) and TF.js's wasm backend (in Node and in
-// the same Chromium page) measured in the same run; the step's time
+// the same Chromium page) measured in the same run, in interleaved rounds (contenders.mjs); the step's time
 // split and its percent of the limit; GEMM GFLOP/s per kernel; and one real CIFAR-10 epoch with the data
 // pipeline. Writes bench/out/bench.json. Never part of the tests: the machine is shared, so only ratios within
 // one run are meaningful.
@@ -10,11 +10,12 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BatchLoader, loadCifar10, silentProgress, splitTrainValidation } from "@nabla/cifar";
-import { gemm, gemmKernelInfo, Rng, setGemmKernel, zeros } from "@nabla/ndarray";
+import { gemm, gemmKernelInfo, Rng, residentZeros, setGemmKernel, zeros } from "@nabla/ndarray";
 import { buildSequential, mlpLayers } from "@nabla/nn";
 import { createOptimizer } from "@nabla/optim";
 import { nablaModel } from "@nabla/runner";
-import { batch, benchNablaStep, dims, stepFlop } from "./nabla-step.mjs";
+import { interleave, processContender } from "./contenders.mjs";
+import { batch, dims, nablaStepContender, stepFlop } from "./nabla-step.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const reps = Number(process.env.BENCH_REPS ?? 7);
@@ -24,60 +25,81 @@ const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.m
 const fmt = (x, d = 0) =>
   x == null ? "—" : x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
-function runPython(interpreter, script, ...args) {
-  const result = spawnSync(interpreter, [join(here, "reference", script), String(reps), ...args], {
-    encoding: "utf8",
-  });
-  if (result.error) return { skipped: `${interpreter} not runnable (${result.error.message})` };
-  if (result.status !== 0) {
-    const last = (result.stderr || "").trim().split("\n").at(-1);
-    return { skipped: `${interpreter} ${script} failed: ${last}` };
-  }
-  return JSON.parse(result.stdout.trim().split("\n").at(-1));
-}
-
-/**
- * Which python has torch: $BENCH_TORCH_PYTHON, else Debian's /usr/bin/python3, else python3 on PATH. Runs it
- * with 1 thread and with every core (torch's own default varies by build); `best` is the faster median.
- */
-function torchReference() {
+/** The python that has torch: $BENCH_TORCH_PYTHON, else Debian's /usr/bin/python3, else python3 on PATH. */
+function torchPython() {
   const candidates = [process.env.BENCH_TORCH_PYTHON, "/usr/bin/python3", "python3"].filter(Boolean);
   const reasons = [];
   for (const py of candidates) {
     const probe = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (probe.status !== 0) {
-      reasons.push(`${py}: ${probe.error ? "not found" : "no torch module"}`);
-      continue;
-    }
-    const counts = [...new Set([1, availableParallelism()])];
-    const runs = counts.map((t) => ({ python: py, ...runPython(py, "mlp_torch.py", String(t)) }));
-    const ok = runs.filter((r) => r.samplesPerSecond);
-    if (ok.length === 0) return runs[0];
-    const best = ok.reduce((x, y) => (median(y.samplesPerSecond) > median(x.samplesPerSecond) ? y : x));
-    return { ...best, runs };
+    if (probe.status === 0) return { python: py };
+    reasons.push(`${py}: ${probe.error ? "not found" : "no torch module"}`);
   }
   return { skipped: `torch not importable (${reasons.join("; ")})` };
 }
 
 /**
- * nabla on the WebAssembly kernels: the same step in a child process that does not load the addon; with
- * `flags` (Node 20 has relaxed SIMD only behind --experimental-wasm-relaxed-simd) the engine's own options.
+ * Every training-step contender of the Node bench, measured in interleaved rounds: nabla native (this
+ * process), nabla on the WebAssembly kernels in a child process without the addon (and once more with the
+ * engine's relaxed-SIMD flag, which Node 20 needs), numpy, torch with 1 thread and with every core (torch's
+ * own default varies by build; the faster is "torch"), and TF.js's wasm backend with the stock matMul and
+ * with @nabla/tfjs's explicit-transpose matMul.
  */
-function nablaWasm(flags = []) {
-  const result = spawnSync(process.execPath, [...flags, join(here, "nabla-step.mjs"), String(reps)], {
-    encoding: "utf8",
-    env: { ...process.env, NABLA_GEMM_NATIVE: "0" },
-  });
-  if (result.status !== 0) return { skipped: `nabla-step.mjs failed: ${(result.stderr || "").trim()}` };
-  return JSON.parse(result.stdout.trim().split("\n").at(-1));
-}
-
-/** TF.js wasm backend, stock matMul and @nabla/tfjs's explicit-transpose matMul (packages/tfjs bench). */
-function tfjsWasm() {
-  const script = join(here, "..", "packages", "tfjs", "dist", "bench.js");
-  const result = spawnSync(process.execPath, [script, "--train-reps", String(reps)], { encoding: "utf8" });
-  if (result.status !== 0) return { skipped: `tfjs bench failed: ${(result.stderr || "").trim()}` };
-  return JSON.parse(result.stdout.trim().split("\n").at(-1));
+async function trainStepContenders() {
+  const node = process.execPath;
+  const step = join(here, "nabla-step.mjs");
+  const wasmEnv = { ...process.env, NABLA_GEMM_NATIVE: "0" };
+  const reference = (script) => join(here, "reference", script);
+  const native = nablaStepContender();
+  const torch = torchPython();
+  const threadCounts = [...new Set([1, availableParallelism()])];
+  const contenders = [
+    {
+      name: "native",
+      start: async () => ({ ready: true }),
+      rep: async () => native.rep(),
+      finish: async () => native.finish(),
+    },
+    processContender("wasm", node, [step], wasmEnv),
+    processContender("relaxed", node, ["--experimental-wasm-relaxed-simd", step], wasmEnv),
+    processContender("numpy", process.env.BENCH_NUMPY_PYTHON ?? "python3", [
+      reference("mlp_numpy.py"),
+      "0",
+      "--serve",
+    ]),
+    ...(torch.python
+      ? threadCounts.map((t) =>
+          processContender(`torch${t}`, torch.python, [reference("mlp_torch.py"), "0", String(t), "--serve"]),
+        )
+      : []),
+    processContender("tfjsExplicitTranspose", node, [join(here, "tfjs-step.mjs"), "explicit-transpose"]),
+    processContender("tfjsStock", node, [join(here, "tfjs-step.mjs"), "stock"]),
+  ];
+  const r = await interleave(contenders, reps, (done, all) =>
+    process.stderr.write(`\rbench: round ${done}/${all}`),
+  );
+  process.stderr.write("\n");
+  const run = (key) =>
+    r[key].skipped
+      ? { skipped: r[key].skipped }
+      : { samplesPerSecond: r[key].samplesPerSecond, ...r[key].final };
+  const torchRuns = torch.python
+    ? threadCounts.map((t) => ({ python: torch.python, ...run(`torch${t}`) }))
+    : [];
+  const torchOk = torchRuns.filter((t) => t.samplesPerSecond);
+  const torchBest = torchOk.length
+    ? {
+        ...torchOk.reduce((x, y) => (median(y.samplesPerSecond) > median(x.samplesPerSecond) ? y : x)),
+        runs: torchRuns,
+      }
+    : (torchRuns[0] ?? torch);
+  return {
+    nablaRun: run("native"),
+    wasmRun: run("wasm"),
+    relaxedRun: run("relaxed"),
+    numpy: run("numpy"),
+    torch: torchBest,
+    tfjs: { explicitTranspose: run("tfjsExplicitTranspose"), stock: run("tfjsStock") },
+  };
 }
 
 /**
@@ -95,7 +117,14 @@ function chromiumBench() {
   return JSON.parse(result.stdout.trim().split("\n").at(-1));
 }
 
-/** GFLOP/s of the default MLP's GEMM shapes for each float32 kernel that loaded here. */
+/** A copy of `t` where the kernel now set reads it in place (inside WebAssembly memory for wasm and parallel). */
+function inPlace(t) {
+  const r = residentZeros(t.shape);
+  r.data.set(t.data);
+  return r;
+}
+
+/** GFLOP/s of the default MLP's GEMM shapes for each float32 kernel that loaded here, operands in place. */
 function benchGemm() {
   const shapes = [
     { name: "layer 1 forward X·W1ᵀ", m: 128, n: 128, k: 3072, transA: false, transB: true },
@@ -106,14 +135,15 @@ function benchGemm() {
   const rows = [];
   const rng = new Rng(3);
   for (const s of shapes) {
-    const a = s.transA ? zeros([s.k, s.m]) : zeros([s.m, s.k]);
-    const b = s.transB ? zeros([s.n, s.k]) : zeros([s.k, s.n]);
-    rng.fillNormal(a.data);
-    rng.fillNormal(b.data);
-    const c = zeros([s.m, s.n]);
+    const a0 = s.transA ? zeros([s.k, s.m]) : zeros([s.m, s.k]);
+    const b0 = s.transB ? zeros([s.n, s.k]) : zeros([s.k, s.n]);
+    rng.fillNormal(a0.data);
+    rng.fillNormal(b0.data);
+    const c0 = zeros([s.m, s.n]);
     const row = { shape: s.name, m: s.m, n: s.n, k: s.k, gflops: {} };
     for (const kernel of kernels) {
       setGemmKernel(kernel);
+      const [a, b, c] = [a0, b0, c0].map(inPlace);
       const flop = 2 * s.m * s.n * s.k;
       const iterations = kernel === "reference" ? 2 : Math.max(5, Math.ceil(2e9 / flop));
       gemm(s.transA, s.transB, 1, a, b, 0, c);
@@ -179,23 +209,18 @@ async function benchRealEpoch() {
 
 // Other processes skew a 2-core machine: the load average is printed and saved with the numbers.
 const loadBefore = loadavg()[0];
-const nablaRun = benchNablaStep(reps);
+const { nablaRun, wasmRun, relaxedRun, numpy, torch, tfjs } = await trainStepContenders();
 const nabla = summary(nablaRun.samplesPerSecond);
-const wasmRun = nablaWasm();
 const nablaWasmRates = wasmRun.samplesPerSecond ? summary(wasmRun.samplesPerSecond) : null;
 // Where relaxed SIMD is on by default this is the same kernel as above (both rows then say so).
-const relaxedRun = nablaWasm(["--experimental-wasm-relaxed-simd"]);
 const relaxedRates = relaxedRun.samplesPerSecond ? summary(relaxedRun.samplesPerSecond) : null;
-const numpy = runPython(process.env.BENCH_NUMPY_PYTHON ?? "python3", "mlp_numpy.py");
-const torch = torchReference();
-const tfjs = tfjsWasm();
 const chromium = chromiumBench();
 const gemmTable = benchGemm();
 const epoch = await benchRealEpoch();
 
 const numpyRates = numpy.samplesPerSecond ? summary(numpy.samplesPerSecond) : null;
 const torchRates = torch.samplesPerSecond ? summary(torch.samplesPerSecond) : null;
-const tfjsRates = (mode) => (tfjs[mode] ? summary(tfjs[mode].samplesPerSecond) : null);
+const tfjsRates = (mode) => (tfjs[mode].samplesPerSecond ? summary(tfjs[mode].samplesPerSecond) : null);
 const tfjsExplicit = tfjsRates("explicitTranspose");
 const tfjsStock = tfjsRates("stock");
 const chromiumRates = (key) =>
@@ -226,16 +251,15 @@ const [bestBy, bestShape, bestGflops] = gflopsSeen.reduce((p, q) => (q[2] > p[2]
 const limit = ((bestGflops * 1e9) / flop) * batch;
 const percentOfLimit = (100 * nabla.median) / limit;
 
-// What the GEMM rates alone allow nabla WebAssembly against nabla native: the time the two layer-1 GEMMs take
-// at the 2-thread WebAssembly rate over their time at the native rate (everything else taken as free). Its
-// SIMD is 128 bits wide; AVX-512 is 512, so on an AVX-512 machine this stays near 1/4 however good the kernel.
-const wasmGemmBound = (() => {
+// An upper bound on nabla WebAssembly against nabla native: the WebAssembly step takes at least its two layer-1
+// GEMMs at this run's 2-thread WebAssembly rates, against the native step's measured time. WebAssembly SIMD is
+// 128 bits wide and AVX-512 512, so on an AVX-512 machine this stays low however good the WebAssembly kernel.
+const wasmGemmMs = (() => {
   const big = gemmTable.rows.filter((row) => row.k * row.n * row.m >= 1 << 20);
-  const time = (kernel) => big.reduce((t, row) => t + (2 * row.m * row.n * row.k) / row.gflops[kernel], 0);
-  return big.every((row) => row.gflops.parallel && row.gflops.native)
-    ? time("native") / time("parallel")
-    : null;
+  if (!big.every((row) => row.gflops.parallel)) return null;
+  return big.reduce((t, row) => t + (2 * row.m * row.n * row.k) / row.gflops.parallel / 1e6, 0);
 })();
+const wasmGemmBound = wasmGemmMs === null ? null : (1000 * batch) / nabla.median / wasmGemmMs;
 
 const loadAfter = loadavg()[0];
 console.log(
@@ -277,11 +301,13 @@ for (const [name, r] of [
   ["nabla wasm (relaxed SIMD flag)", relaxedRun],
   ["numpy", numpy],
   ["torch", torch],
-  ["TF.js", tfjs],
+  ["TF.js explicit-transpose", tfjs.explicitTranspose],
+  ["TF.js stock", tfjs.stock],
   ["Chromium", chromium],
 ])
   if (r.skipped) console.log(`${name} skipped: ${r.skipped}`);
 if (torchRates) console.log(`torch's best: ${torch.threads} thread(s) (the "vs torch" column)`);
+console.log(`Node rows: ${reps} interleaved rounds, one repetition of each implementation per round`);
 console.log(
   `\nnabla native vs torch (best) ${x(ratio(nabla, torchRates))}; nabla wasm vs TF.js wasm explicit-transpose ` +
     `${x(ratio(nablaWasmRates, tfjsExplicit))}, vs TF.js wasm stock ${x(ratio(nablaWasmRates, tfjsStock))}; ` +
@@ -295,8 +321,9 @@ console.log(
 );
 if (wasmGemmBound !== null)
   console.log(
-    `WebAssembly bound: at this run's layer-1 GEMM rates (2-thread WebAssembly vs native) the GEMMs alone ` +
-      `cap nabla wasm at ${x(wasmGemmBound)} nabla native`,
+    `WebAssembly bound: the layer-1 GEMMs alone take ${fmt(wasmGemmMs, 3)} ms at this run's 2-thread ` +
+      `WebAssembly rates, against ${fmt((1000 * batch) / nabla.median, 3)} ms for the whole native step: ` +
+      `nabla wasm can reach at most ${x(wasmGemmBound)} nabla native`,
   );
 
 console.log("\nstep time split, ms per step (profiled run; GEMMs timed per call)\n");

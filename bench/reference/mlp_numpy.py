@@ -1,15 +1,15 @@
 """Reference for `pnpm bench`: the homework's numpy MLP training step (explicit backward), float32.
 
 Default step: batch 128, 3072-128-10, plain SGD, mean softmax cross-entropy. Synthetic data.
-Prints one JSON line: {"samplesPerSecond": [...per repetition...], "version": ..., "gemmGflops": {shape: GFLOP/s}}.
+Prints one JSON line: {"samplesPerSecond": [...per repetition...], "version": ..., "gemmGflops": {shape: GFLOP/s}};
+--serve for the bench's interleaved rounds (repetitions.py).
 """
 
-import json
 import sys
-import time
 
 import numpy as np
 from gemm_shapes import gemm_gflops
+from repetitions import run_repetitions
 
 WARMUP_STEPS = 100
 batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
@@ -47,11 +47,6 @@ def step():
 # Warm-up as long as every implementation's in the bench (V8 optimises nabla's step only after some steps).
 for _ in range(WARMUP_STEPS):
     step()
-rates = []
-for _ in range(reps):
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    rates.append(steps * batch / (time.perf_counter() - t0))
-gflops = gemm_gflops(lambda r, c: rng.standard_normal((r, c), dtype=np.float32), lambda a, b: a @ b, 5)
-print(json.dumps({"samplesPerSecond": rates, "version": np.__version__, "gemmGflops": gflops}))
+run_repetitions(step, steps, batch, reps, lambda: {
+    "version": np.__version__,
+    "gemmGflops": gemm_gflops(lambda r, c: rng.standard_normal((r, c), dtype=np.float32), lambda a, b: a @ b, 5)})

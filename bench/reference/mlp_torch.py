@@ -1,16 +1,16 @@
 """Reference for `pnpm bench`: the same MLP training step in PyTorch on CPU (autograd), float32.
 
 Run with an interpreter that has torch (Debian: /usr/bin/python3 with python3-torch).
-Arguments: repetitions, then the thread count (default: torch's own). Prints one JSON line:
+Arguments: repetitions, then the thread count (default: torch's own), and --serve for the bench's interleaved
+rounds (repetitions.py). Prints one JSON line:
 {"samplesPerSecond": [...], "version": ..., "threads": n, "gemmGflops": {shape: GFLOP/s}}.
 """
 
-import json
 import sys
-import time
 
 import torch
 from gemm_shapes import gemm_gflops
+from repetitions import run_repetitions
 
 WARMUP_STEPS = 100
 batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
@@ -34,12 +34,6 @@ def step():
 # Warm-up as long as every implementation's in the bench (V8 optimises nabla's step only after some steps).
 for _ in range(WARMUP_STEPS):
     step()
-rates = []
-for _ in range(reps):
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    rates.append(steps * batch / (time.perf_counter() - t0))
-gflops = gemm_gflops(lambda r, c: torch.randn(r, c), torch.mm, 5)
-print(json.dumps({"samplesPerSecond": rates, "version": torch.__version__, "threads": torch.get_num_threads(),
-                  "gemmGflops": gflops}))
+run_repetitions(step, steps, batch, reps, lambda: {
+    "version": torch.__version__, "threads": torch.get_num_threads(),
+    "gemmGflops": gemm_gflops(lambda r, c: torch.randn(r, c), torch.mm, 5)})

@@ -1,8 +1,7 @@
 /**
  * `pnpm --filter @nabla/tfjs bench`: samples/s of one default training step (3072-128-10, batch 128,
- * SGD) and of evaluation, on wasm (shimmed and stock matMul) and cpu. Writes bench/out/tfjs.json.
- * `node dist/bench.js --train-reps N` (what the root `pnpm bench` runs) instead times only the training
- * step on wasm, N repetitions per matMul mode, and prints one JSON line with samples/s per repetition.
+ * SGD) and of evaluation, on wasm (shimmed and stock matMul) and cpu. Writes bench/out/tfjs.json. The root
+ * `pnpm bench` times TF.js beside nabla with bench/tfjs-step.mjs instead.
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -64,37 +63,6 @@ async function benchOne(config: string, options: Omit<TfjsMlpOptions, "layers">)
   return row;
 }
 
-/** Samples/s of `reps` repetitions of a fixed number of steps (the root bench's median and range). */
-async function trainReps(reps: number): Promise<void> {
-  const modes: TfjsMlpOptions["wasmMatMul"][] = ["explicit-transpose", "stock"];
-  const result: Record<string, unknown> = { node: process.version };
-  for (const wasmMatMul of modes) {
-    const layers = nablaMlpWeights(new MLP(DIMS[0], DIMS.slice(1, -1), DIMS[2], { seed: 0 }));
-    const mlp = await createTfjsMlp({ layers, backend: "wasm", wasmMatMul });
-    const rng = new Rng(1);
-    const x = new Float32Array(BATCH * DIMS[0]);
-    rng.fillNormal(x);
-    const labels = Int32Array.from({ length: BATCH }, () => rng.nextUint32() % DIMS[2]);
-    const step = () => mlp.trainStep(x, labels, BATCH, 0.01);
-    // The stock kernel is ~10x slower: fewer steps per repetition keep each near a second.
-    const steps = wasmMatMul === "stock" ? 4 : 20;
-    for (let i = 0; i < 3; i++) step();
-    const samplesPerSecond: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) step();
-      samplesPerSecond.push((steps * BATCH * 1000) / (performance.now() - t0));
-    }
-    result[wasmMatMul === "stock" ? "stock" : "explicitTranspose"] = {
-      backend: mlp.backendName,
-      simd: mlp.simd,
-      samplesPerSecond,
-    };
-    mlp.dispose();
-  }
-  console.log(JSON.stringify(result));
-}
-
 async function main(): Promise<void> {
   const configs: [string, Omit<TfjsMlpOptions, "layers">][] = [
     ["wasm (SIMD, explicit-transpose matMul)", { backend: "wasm", wasmMatMul: "explicit-transpose" }],
@@ -131,6 +99,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${file}`);
 }
 
-const repsFlag = process.argv.indexOf("--train-reps");
-if (repsFlag >= 0) await trainReps(Number(process.argv[repsFlag + 1] ?? 7));
-else await main();
+await main();
