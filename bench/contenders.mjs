@@ -49,6 +49,26 @@ export function processContender(name, command, args, env = process.env) {
 }
 
 const SETTLE_MS = 250;
+/**
+ * Every contender's repetition lasts about this long (its step count set from its warm-up), so the cost of
+ * coming back to a core whose caches another contender just used weighs the same on fast and slow steps.
+ */
+export const REPETITION_SECONDS = 0.25;
+
+/** A repetition timer for `step` (samples per step `batch`): steps per repetition from 10 timed steps. */
+export function repetitions(step, batch, minSteps = 4) {
+  const t0 = performance.now();
+  for (let i = 0; i < 10; i++) step();
+  const stepSeconds = (performance.now() - t0) / 10 / 1000;
+  const steps = Math.max(minSteps, Math.round(REPETITION_SECONDS / stepSeconds));
+  return () => {
+    // Untimed steps first: a contender resumes on cores, caches and a helper thread the others just used.
+    for (let i = 0; i < Math.ceil(steps / 5); i++) step();
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    return (steps * batch) / ((performance.now() - t) / 1000);
+  };
+}
 
 /**
  * Runs `rounds` rounds over the contenders that start; returns, per name, {samplesPerSecond, final} or

@@ -6,11 +6,10 @@ import { fromTypedArray, gemmKernelInfo, gemmProfile, Rng, setGemmProfiling } fr
 import { buildSequential, mlpLayers, SoftmaxCrossEntropy } from "@nabla/nn";
 import { createOptimizer } from "@nabla/optim";
 import { nablaModel } from "@nabla/runner";
-import { serve } from "./contenders.mjs";
+import { repetitions, serve } from "./contenders.mjs";
 
 export const batch = 128;
 export const dims = [3072, 128, 10];
-const stepsPerRep = 60;
 /** Steps before timing, the same in the numpy and torch scripts: V8 optimises the step only after a few dozen. */
 const warmupSteps = 100;
 
@@ -39,11 +38,7 @@ export function nablaStepContender() {
   const step = () => trainer.trainStep(data, labels, batch);
   for (let i = 0; i < warmupSteps; i++) step();
   return {
-    rep() {
-      const t0 = performance.now();
-      for (let i = 0; i < stepsPerRep; i++) step();
-      return (stepsPerRep * batch) / ((performance.now() - t0) / 1000);
-    },
+    rep: repetitions(step, batch),
     /** The step's time split (after the timed repetitions, so they are not slowed by the profiler). */
     finish: () => ({ split: splitStep(step, model, optimizer, x, labels), gemm: gemmKernelInfo() }),
   };

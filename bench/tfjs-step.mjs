@@ -4,7 +4,7 @@
 import { Rng } from "@nabla/ndarray";
 import { MLP } from "@nabla/nn";
 import { createTfjsMlp, nablaMlpWeights } from "@nabla/tfjs";
-import { serve } from "./contenders.mjs";
+import { repetitions, serve } from "./contenders.mjs";
 import { batch, dims } from "./nabla-step.mjs";
 
 const wasmMatMul = process.argv[2];
@@ -19,14 +19,8 @@ const x = new Float32Array(batch * dims[0]);
 rng.fillNormal(x);
 const labels = Int32Array.from({ length: batch }, () => rng.nextUint32() % dims.at(-1));
 const step = () => mlp.trainStep(x, labels, batch, 0.01);
-// The stock kernel is far slower: fewer steps keep its repetitions near a second.
-const steps = wasmMatMul === "stock" ? 4 : 20;
 for (let i = 0; i < 10; i++) step();
 await serve({
-  rep() {
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step();
-    return (steps * batch * 1000) / (performance.now() - t0);
-  },
+  rep: repetitions(step, batch),
   finish: () => ({ backend: mlp.backendName, simd: mlp.simd }),
 });

@@ -12,7 +12,7 @@ from gemm_shapes import gemm_gflops
 from repetitions import run_repetitions
 
 WARMUP_STEPS = 100
-batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
+batch, dims, reps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5
 rng = np.random.default_rng(42)
 x = rng.standard_normal((batch, dims[0]), dtype=np.float32)
 labels = rng.integers(0, dims[-1], size=batch)
@@ -47,6 +47,6 @@ def step():
 # Warm-up as long as every implementation's in the bench (V8 optimises nabla's step only after some steps).
 for _ in range(WARMUP_STEPS):
     step()
-run_repetitions(step, steps, batch, reps, lambda: {
+run_repetitions(step, batch, reps, lambda: {
     "version": np.__version__,
     "gemmGflops": gemm_gflops(lambda r, c: rng.standard_normal((r, c), dtype=np.float32), lambda a, b: a @ b, 5)})

@@ -13,7 +13,7 @@ from gemm_shapes import gemm_gflops
 from repetitions import run_repetitions
 
 WARMUP_STEPS = 100
-batch, dims, reps, steps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5, 60
+batch, dims, reps = 128, [3072, 128, 10], int(sys.argv[1]) if len(sys.argv) > 1 else 5
 if len(sys.argv) > 2:
     torch.set_num_threads(int(sys.argv[2]))
 torch.manual_seed(42)
@@ -34,6 +34,6 @@ def step():
 # Warm-up as long as every implementation's in the bench (V8 optimises nabla's step only after some steps).
 for _ in range(WARMUP_STEPS):
     step()
-run_repetitions(step, steps, batch, reps, lambda: {
+run_repetitions(step, batch, reps, lambda: {
     "version": torch.__version__, "threads": torch.get_num_threads(),
     "gemmGflops": gemm_gflops(lambda r, c: torch.randn(r, c), torch.mm, 5)})

@@ -10,15 +10,25 @@ import sys
 import time
 
 
+# As bench/contenders.mjs: each repetition lasts about this long, its step count set from 10 timed steps.
+REPETITION_SECONDS = 0.25
+
+
 def one_repetition(step, steps, batch):
+    for _ in range(-(-steps // 5)):  # untimed, as in contenders.mjs
+        step()
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     return steps * batch / (time.perf_counter() - t0)
 
 
-def run_repetitions(step, steps, batch, reps, final):
+def run_repetitions(step, batch, reps, final):
     """final() -> dict printed last (version, GEMM rates, ...); standalone it also gets the rates."""
+    t0 = time.perf_counter()
+    for _ in range(10):
+        step()
+    steps = max(4, round(REPETITION_SECONDS / ((time.perf_counter() - t0) / 10)))
     if "--serve" not in sys.argv:
         rates = [one_repetition(step, steps, batch) for _ in range(reps)]
         print(json.dumps({"samplesPerSecond": rates, **final()}))
