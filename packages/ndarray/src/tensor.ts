@@ -24,7 +24,8 @@ export function dtypeOf(t: TensorLike): DType {
   return data instanceof Float64Array ? "float64" : "float32";
 }
 
-function checkShape(fn: string, shape: readonly number[]): number {
+/** The number of elements of `shape`; throws naming `fn` unless it is an array of non-negative integers. */
+export function checkShape(fn: string, shape: readonly number[]): number {
   if (!Array.isArray(shape))
     fail(fn, `shape must be an array of non-negative integers, got ${String(shape)}`);
   let size = 1;

@@ -1,7 +1,7 @@
 import { platform } from "#platform";
 import { nativeAddon, nativeAddonProblem } from "../addon.js";
 import { fail } from "../errors.js";
-import { type DType, dtypeOf, fromTypedArray, type Tensor, zeros } from "../tensor.js";
+import { checkShape, type DType, dtypeOf, fromTypedArray, type Tensor, zeros } from "../tensor.js";
 import { type NativeGemm, nativeGemm } from "./native.js";
 import { gemmProfiling, recordGemm } from "./profile.js";
 import { checkGemm, gemmReference } from "./reference.js";
@@ -83,8 +83,7 @@ const RESIDENT_MIN_LENGTH = 1024;
  * are in use.
  */
 export function residentZeros(shape: number[], dtype: DType = "float32"): Tensor {
-  const valid = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
-  const size = valid ? shape.reduce((p, d) => p * d, 1) : 0; // zeros() reports a bad shape
+  const size = checkShape("zeros", shape); // the same checks and message as zeros(), which it stands in for
   const big = dtype === "float32" && size >= RESIDENT_MIN_LENGTH ? largeKernel() : "reference";
   const data = big === "wasm" || big === "parallel" ? wasmKernel()?.residentArray(size) : null;
   return data ? fromTypedArray(data, shape) : zeros(shape, dtype);

@@ -12,7 +12,7 @@ export interface WasmMemory {
 }
 
 const PAGE = 65536;
-const MAX_PAGES = 32768; // must match --maximumMemory in scripts/build-wasm.mjs
+export const MAX_PAGES = 32768; // must match --maximumMemory in scripts/build-wasm.mjs
 /**
  * Resident blocks stop here and later arrays are ordinary ones: the garbage collector does not see the
  * WebAssembly memory, so nothing would otherwise bound blocks whose arrays are unreachable but not yet freed.

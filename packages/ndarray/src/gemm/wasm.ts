@@ -3,7 +3,7 @@ import type { HelperThread } from "../platform/types.js";
 import type { Tensor } from "../tensor.js";
 import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
 import { columnMajorInHeap, copyIn, copyOut, heapStrides } from "./wasm-copy.js";
-import { align, WasmHeap, type WasmMemory } from "./wasm-heap.js";
+import { align, MAX_PAGES, WasmHeap, type WasmMemory } from "./wasm-heap.js";
 
 /** The few WebAssembly JS API members used here (the ES2022 lib has no WebAssembly types). */
 interface WasmApi {
@@ -41,7 +41,6 @@ interface GemmExports {
   NR: { value: number };
 }
 
-const MAX_PAGES = 32768; // must match --maximumMemory in scripts/build-wasm.mjs
 const CONTROL_BYTES = 128;
 const WORKER_READY_TIMEOUT_MS = 10_000;
 
