@@ -96,6 +96,31 @@ describe("row ops match naive loops on every layout", () => {
     );
   });
 
+  it("softmaxRows with lse gives rowLogSumExp's bits and the same softmax, also on +-Infinity and NaN rows", () => {
+    fc.assert(
+      fc.property(shapeArb, fc.boolean(), fc.boolean(), ([n, m, layout, seed], inPlace, special) => {
+        const a = randomMatrix(new Rng(seed), n, m, layout);
+        if (special) {
+          // one row each of +Infinity, all -Infinity and NaN, where both functions take their edge paths
+          a.set(0, 0, Number.POSITIVE_INFINITY);
+          if (n > 1) for (let j = 0; j < m; j++) a.set(1, j, Number.NEGATIVE_INFINITY);
+          if (n > 2) a.set(2, m - 1, Number.NaN);
+        }
+        const expectedLse = rowLogSumExp(new Float32Array(n), a);
+        const expected = softmaxRows(zeros([n, m]), a);
+        const lse = new Float32Array(n);
+        const out = inPlace ? a : zeros([n, m]);
+        softmaxRows(out, a, lse);
+        expect(Array.from(lse)).toEqual(Array.from(expectedLse));
+        expect(toRows(out)).toEqual(toRows(expected));
+      }),
+      { numRuns: 80 },
+    );
+    expect(() => softmaxRows(zeros([3, 4]), zeros([3, 4]), new Float64Array(2))).toThrow(
+      /softmaxRows: out must be 1-D of length 3/,
+    );
+  });
+
   it("softmax and logsumexp of logits around +-1e4 stay finite", () => {
     const a = fromArray([
       [1e4, -1e4, 0],

@@ -70,14 +70,21 @@ export function rowLogSumExp<O extends TensorLike>(out: O, a: Tensor): O {
   return out;
 }
 
-/** out[i, :] = softmax(a[i, :]) with the row max subtracted first; out may alias a. */
-export function softmaxRows(out: Tensor, a: Tensor): Tensor {
+/**
+ * out[i, :] = softmax(a[i, :]) with the row max subtracted first; out may alias a. With `lse`, also writes
+ * lse[i] = log(sum_j exp(a[i, j])), bit for bit what rowLogSumExp gives, from the same exponentials: a fused
+ * softmax cross-entropy then needs one pass of exp per row instead of two.
+ */
+export function softmaxRows(out: Tensor, a: Tensor, lse?: TensorLike): Tensor {
   expect2d("softmaxRows", "a", a);
   expect2d("softmaxRows", "out", out);
   const [n, m] = a.shape;
   if (out.shape[0] !== n || out.shape[1] !== m) {
     fail("softmaxRows", `out has shape [${out.shape.join(", ")}] but a has [${n}, ${m}]`);
   }
+  const ls = lse === undefined ? 0 : outVector("softmaxRows", lse, n);
+  const ld = lse === undefined ? null : dataOf(lse);
+  const lo = lse === undefined ? 0 : offsetOf(lse);
   const ad = a.data,
     od = out.data,
     as0 = a.stride[0],
@@ -95,6 +102,8 @@ export function softmaxRows(out: Tensor, a: Tensor): Tensor {
       od[q] = e;
       sum += e;
     }
+    // rowLogSumExp's sum is this one (the same exponentials added in the same order)
+    if (ld !== null) ld[lo + i * ls] = best === -Infinity || best === Infinity ? best : best + Math.log(sum);
     const inv = 1 / sum;
     for (let j = 0, q = ob; j < m; j++, q += os1) od[q] *= inv;
   }

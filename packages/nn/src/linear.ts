@@ -53,10 +53,16 @@ export class Linear extends ModuleBase {
   readonly weight: Tensor;
   /** length out, contiguous. */
   readonly bias: Tensor;
-  readonly weightGrad: Tensor;
   readonly biasGrad: Tensor;
 
   private readonly params: Parameter[];
+  private readonly weightGradStorage: Tensor;
+  /**
+   * zeroGrad ran and the weight gradient has not been zeroed yet: the next backward writes it (GEMM with
+   * beta 0) instead of adding to it, which saves filling it and the GEMM's read of it. Every read goes
+   * through `weightGrad` (also the parameter's `grad`), which zeroes it first, so no one sees stale values.
+   */
+  private weightGradZeroPending = false;
   private readonly biasScratch: Tensor;
   private readonly columnSums: Float64Array;
   private readonly cache: BufferCache<LinearBuffers>;
@@ -81,13 +87,20 @@ export class Linear extends ModuleBase {
     // Resident: on the WebAssembly kernel the GEMMs and the optimizer's update then use them in place.
     this.weight = residentZeros([outDim, inDim], this.dtype);
     this.bias = zeros([outDim], this.dtype);
-    this.weightGrad = residentZeros([outDim, inDim], this.dtype);
+    this.weightGradStorage = residentZeros([outDim, inDim], this.dtype);
     this.biasGrad = zeros([outDim], this.dtype);
     this.biasScratch = zeros([outDim], this.dtype);
     this.columnSums = new Float64Array(outDim);
     opts.rng.fillNormal(this.weight, 0, initStd(inDim, init));
+    const layer = this;
     this.params = [
-      { name: "weight", value: this.weight, grad: this.weightGrad },
+      {
+        name: "weight",
+        value: this.weight,
+        get grad() {
+          return layer.weightGrad;
+        },
+      },
       { name: "bias", value: this.bias, grad: this.biasGrad },
     ];
     const computeDx = this.computeInputGrad;
@@ -114,7 +127,9 @@ export class Linear extends ModuleBase {
     if (x === null || y === null) throw new NnError("Linear.backward: called before forward");
     expectSameShape(dY, y, "Linear.backward", "dY");
     expectDtype(dY, this.dtype, "Linear.backward: dY");
-    gemm(true, false, 1, dY, x, 1, this.weightGrad); // dW += dYᵀ X
+    // dW += dYᵀ X; after zeroGrad, dW = dYᵀ X (the same bits: the GEMM's sums are never −0, and x + 0 = x)
+    gemm(true, false, 1, dY, x, this.weightGradZeroPending ? 0 : 1, this.weightGradStorage);
+    this.weightGradZeroPending = false;
     if (dY.stride[1] === 1 && dY.stride[0] === this.outDim) {
       accumulateColumnSums(this.biasGrad.data, this.biasScratch.data, this.columnSums, dY);
     } else {
@@ -127,12 +142,21 @@ export class Linear extends ModuleBase {
     return dx;
   }
 
+  /** out×in, contiguous; zeroed here if zeroGrad deferred it. */
+  get weightGrad(): Tensor {
+    if (this.weightGradZeroPending) {
+      fill(this.weightGradStorage, 0);
+      this.weightGradZeroPending = false;
+    }
+    return this.weightGradStorage;
+  }
+
   override parameters(): Parameter[] {
     return this.params;
   }
 
   override zeroGrad(): void {
-    fill(this.weightGrad, 0);
+    this.weightGradZeroPending = true;
     fill(this.biasGrad, 0);
   }
 }

@@ -1,5 +1,5 @@
 /** Cross-entropy losses: on probabilities, and fused with softmax on logits. */
-import { type DType, rowLogSumExp, scale, softmaxRows, type Tensor, zeros } from "@nabla/ndarray";
+import { type DType, scale, softmaxRows, type Tensor, zeros } from "@nabla/ndarray";
 import { fail, NnError } from "./errors.js";
 import type { Loss } from "./module.js";
 import { BufferCache, dtypeOf, expect2d } from "./tensors.js";
@@ -84,16 +84,26 @@ export class CrossEntropy implements Loss {
  * Backward: dL/dZ = (softmax(Z) − T)/S, T the one-hot labels.
  */
 export class SoftmaxCrossEntropy implements Loss {
-  private readonly buffers = gradBuffers();
+  private readonly buffers = new BufferCache((rows: number, cols: number, dtype: DType) => ({
+    dx: zeros([rows, cols], dtype),
+    probabilities: zeros([rows, cols], dtype),
+    lse: zeros([rows], dtype),
+  }));
   private logits: Tensor | null = null;
   private labels: ArrayLike<number> | null = null;
+  /** The softmax of `logits`, computed by forward alongside the log-sum-exp (one exp per logit per step). */
+  private probabilities: Tensor | null = null;
 
   forward(logits: Tensor, labels: ArrayLike<number>): number {
     const rows = expect2d(logits, "SoftmaxCrossEntropy.forward: logits");
     const cols = logits.shape[1];
     checkLabels(labels, rows, cols, "SoftmaxCrossEntropy.forward: labels");
-    const { lse } = this.buffers.get(rows, cols, dtypeOf(logits, "SoftmaxCrossEntropy.forward: logits"));
-    rowLogSumExp(lse, logits);
+    const { lse, probabilities } = this.buffers.get(
+      rows,
+      cols,
+      dtypeOf(logits, "SoftmaxCrossEntropy.forward: logits"),
+    );
+    softmaxRows(probabilities, logits, lse);
     const { data, offset, stride } = logits;
     let total = 0;
     for (let i = 0; i < rows; i++) {
@@ -101,17 +111,19 @@ export class SoftmaxCrossEntropy implements Loss {
     }
     this.logits = logits;
     this.labels = labels;
+    this.probabilities = probabilities;
     return total / rows;
   }
 
   backward(): Tensor {
     const z = this.logits;
     const labels = this.labels;
-    if (z === null || labels === null)
+    const y = this.probabilities;
+    if (z === null || labels === null || y === null)
       throw new NnError("SoftmaxCrossEntropy.backward: called before forward");
     const [rows, cols] = z.shape;
     const { dx } = this.buffers.get(rows, cols, dtypeOf(z, "SoftmaxCrossEntropy.backward"));
-    softmaxRows(dx, z); // Y
+    dx.data.set(y.data); // Y (both are our own contiguous buffers of the same shape)
     for (let i = 0; i < rows; i++) dx.data[i * cols + labels[i]] -= 1; // Y − T
     scale(dx, dx, 1 / rows); // (Y − T)/S
     return dx;

@@ -88,6 +88,20 @@ export abstract class ModuleBase implements Module {
   }
 }
 
+/**
+ * A child's parameter under a container's name. `grad` is read through on every access, since a module may
+ * hand out its gradient lazily (Linear zeroes a deferred gradient when it is read).
+ */
+export function prefixedParameter(prefix: string, p: Parameter): Parameter {
+  return {
+    name: `${prefix}${p.name}`,
+    value: p.value,
+    get grad() {
+      return p.grad;
+    },
+  };
+}
+
 /** Parameters then buffers, keyed by name, in module order (the order PyTorch's state_dict has). */
 export function stateDictOf(module: Pick<Module, "parameters" | "buffers">): Record<string, Tensor> {
   const dict: Record<string, Tensor> = {};

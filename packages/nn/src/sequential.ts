@@ -3,7 +3,7 @@ import { type DType, Rng, type Tensor } from "@nabla/ndarray";
 import { ReLU } from "./activations.js";
 import { check, NnError } from "./errors.js";
 import { Linear } from "./linear.js";
-import { type Buffer, type Module, ModuleBase, type Parameter } from "./module.js";
+import { type Buffer, type Module, ModuleBase, type Parameter, prefixedParameter } from "./module.js";
 
 export interface SequentialOptions {
   /** Width of the last module's output, when known (buildSequential records it). */
@@ -25,9 +25,7 @@ export class Sequential extends ModuleBase {
     check(Array.isArray(modules), "Sequential", "expected an array of modules");
     this.modules = [...modules];
     this.outDim = opts.outDim;
-    this.params = this.modules.flatMap((m, i) =>
-      m.parameters().map((p) => ({ name: `${i}.${p.name}`, value: p.value, grad: p.grad })),
-    );
+    this.params = this.modules.flatMap((m, i) => m.parameters().map((p) => prefixedParameter(`${i}.`, p)));
   }
 
   override train(mode = true): this {
@@ -142,7 +140,7 @@ export class MLP extends ModuleBase {
     }
     this.sequence = new Sequential(modules);
     this.params = this.layers.flatMap((layer, k) =>
-      layer.parameters().map((p) => ({ name: `layers.${k}.${p.name}`, value: p.value, grad: p.grad })),
+      layer.parameters().map((p) => prefixedParameter(`layers.${k}.`, p)),
     );
   }
 
