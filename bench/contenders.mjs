@@ -71,8 +71,9 @@ export function repetitions(step, batch, minSteps = 4) {
 }
 
 /**
- * Runs `rounds` rounds over the contenders that start; returns, per name, {samplesPerSecond, final} or
- * {skipped}. `onRound` reports progress.
+ * Runs `rounds` rounds over the contenders that start; returns, per name, {rates, final} or {skipped}: rates[r]
+ * is what rep() returned in round r (samples/s for a training step, GFLOP/s for the limit's GEMMs), so two
+ * contenders' rates of the same round were measured under the same load. `onRound` reports progress.
  */
 export async function interleave(contenders, rounds, onRound = () => {}) {
   const results = {};
@@ -81,7 +82,7 @@ export async function interleave(contenders, rounds, onRound = () => {}) {
     try {
       await c.start();
       live.push(c);
-      results[c.name] = { samplesPerSecond: [] };
+      results[c.name] = { rates: [] };
     } catch (error) {
       results[c.name] = { skipped: error.message };
     }
@@ -90,7 +91,7 @@ export async function interleave(contenders, rounds, onRound = () => {}) {
     for (const c of live) {
       // BLAS and OpenMP threads spin for a while after their last call; let them go idle first.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      results[c.name].samplesPerSecond.push(await c.rep());
+      results[c.name].rates.push(await c.rep());
     }
     onRound(r + 1, rounds);
   }

@@ -2,11 +2,20 @@
 // Run as a script it is a contender of run.mjs's interleaved rounds (contenders.mjs), so the WebAssembly kernels
 // are measured in a child process started with NABLA_GEMM_NATIVE=0 (the addon cannot be unloaded).
 import { fileURLToPath } from "node:url";
-import { fromTypedArray, gemmKernelInfo, gemmProfile, Rng, setGemmProfiling } from "@nabla/ndarray";
+import {
+  fromTypedArray,
+  gemm,
+  gemmKernelInfo,
+  gemmProfile,
+  Rng,
+  residentZeros,
+  setGemmProfiling,
+  zeros,
+} from "@nabla/ndarray";
 import { buildSequential, mlpLayers, SoftmaxCrossEntropy } from "@nabla/nn";
 import { createOptimizer } from "@nabla/optim";
 import { nablaModel } from "@nabla/runner";
-import { repetitions, serve } from "./contenders.mjs";
+import { REPETITION_SECONDS, repetitions, serve } from "./contenders.mjs";
 
 export const batch = 128;
 export const dims = [3072, 128, 10];
@@ -18,6 +27,55 @@ export function stepFlop() {
   let flop = 0;
   for (let l = 0; l + 1 < dims.length; l++) flop += 2 * batch * dims[l] * dims[l + 1] * (l === 0 ? 2 : 3);
   return flop;
+}
+
+/** The step's GEMM shapes whose rates the bench tables (the two of layer 1 do 98 % of its FLOP). */
+export const gemmShapes = [
+  { name: "layer 1 forward X·W1ᵀ", m: 128, n: 128, k: 3072, transA: false, transB: true },
+  { name: "layer 1 weight grad dYᵀ·X", m: 128, n: 3072, k: 128, transA: true, transB: false },
+  { name: "layer 2 input grad dY·W2", m: 128, n: 128, k: 10, transA: false, transB: false },
+];
+
+/** A copy of `t` where the kernel now set reads it in place (inside WebAssembly memory for wasm and parallel). */
+export function inPlace(t) {
+  const r = residentZeros(t.shape);
+  r.data.set(t.data);
+  return r;
+}
+
+/** Random operands of `shape` (C = op(A) op(B), beta 0) for the kernel now set, and the product as a call. */
+export function gemmCall(shape, rng) {
+  const s = shape;
+  const a = s.transA ? zeros([s.k, s.m]) : zeros([s.m, s.k]);
+  const b = s.transB ? zeros([s.n, s.k]) : zeros([s.k, s.n]);
+  rng.fillNormal(a.data);
+  rng.fillNormal(b.data);
+  const [ai, bi, ci] = [a, b, zeros([s.m, s.n])].map(inPlace);
+  return { flop: 2 * s.m * s.n * s.k, run: () => gemm(s.transA, s.transB, 1, ai, bi, 0, ci) };
+}
+
+/**
+ * The limit's GEMM rate as a contender of the interleaved rounds: each repetition times the two layer-1
+ * shapes for half a repetition each on the kernel now set and returns the faster GFLOP/s. The step and the
+ * rate it is held to are then measured under the same load, round by round, on a machine whose speed drifts.
+ */
+export function limitGemmContender() {
+  const rng = new Rng(3);
+  const calls = gemmShapes.slice(0, 2).map((s) => gemmCall(s, rng));
+  const timers = calls.map(({ flop, run }) => {
+    for (let i = 0; i < 20; i++) run();
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) run();
+    const each = (performance.now() - t0) / 10 / 1000;
+    const iterations = Math.max(5, Math.round(REPETITION_SECONDS / 2 / each));
+    return () => {
+      for (let i = 0; i < Math.ceil(iterations / 5); i++) run();
+      const t = performance.now();
+      for (let i = 0; i < iterations; i++) run();
+      return (flop * iterations) / ((performance.now() - t) / 1000) / 1e9;
+    };
+  });
+  return { rep: () => Math.max(...timers.map((time) => time())), finish: () => ({}) };
 }
 
 /** The runner's model of the default spec, its SGD from @nabla/optim's registry, and one fixed batch. */
