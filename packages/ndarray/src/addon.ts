@@ -1,5 +1,5 @@
 import { platform } from "#platform";
-import { wasmModuleKernel } from "./gemm/index.js";
+import { wasmElementwiseThreads, wasmModuleKernel } from "./gemm/index.js";
 import type { NativeGemm } from "./gemm/native.js";
 import { type FloatArray, isFloatArray, type TensorLike } from "./tensor.js";
 
@@ -84,7 +84,7 @@ export function nativeElementwise(
   const w = wasmModuleKernel();
   if (!w) return false;
   // axpy's own operands are (out, a): out is both the first input and the result.
-  if (op === EW_AXPY) w.elementwise("axpy", n, od, oo, od, oo, ad, ao, scalar);
+  if (op === EW_AXPY) w.elementwise("axpy", n, od, oo, od, oo, ad, ao, scalar, wasmElementwiseThreads());
   else if (op === EW_RELU)
     w.elementwise("reluBackward", n, od, oo, ad, ao, ad, ao, 0); // x > 0 ? x : 0
   else w.elementwise("reluBackward", n, od, oo, ad, ao, bd, bo, 0);

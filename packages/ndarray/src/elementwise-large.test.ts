@@ -108,4 +108,30 @@ describe("axpy and ReLU backward in the WebAssembly module (no native addon)", (
       Float32Array.from({ length: 7002 }, (_, i) => (i > 0 && x[i + 1] > 0 ? dy[i - 1] : 0)),
     );
   });
+
+  it("splits a long resident axpy with the helper thread and keeps the loop's bits", async () => {
+    const w = new WasmGemm({ relaxed: false });
+    await w.ready();
+    expect(w.workerProblem).toBeNull();
+    const rng = new Rng(6);
+    for (const n of [65_536, 65_541, 100_003, 393_216]) {
+      const y = w.residentArray(n + 2) as Float32Array;
+      const x = w.residentArray(n + 1) as Float32Array;
+      y.set(random(rng, n + 2));
+      x.set(random(rng, n + 1));
+      const alpha = -0.01 * (1 + rng.below(7));
+      const expected = Float32Array.from(y);
+      for (let i = 0; i < n; i++) expected[2 + i] = f(expected[2 + i] + alpha * x[1 + i]);
+      w.elementwise("axpy", n, y, 2, y, 2, x, 1, alpha, 2);
+      expect(firstDifference(y, expected)).toBe(-1);
+      // the helper takes GEMM jobs again after an axpy job: two threads give one thread's bits
+      const a = fromTypedArray(random(rng, 96 * 80), [96, 80]);
+      const two = fromTypedArray(new Float32Array(96 * 96), [96, 96]);
+      const one = fromTypedArray(new Float32Array(96 * 96), [96, 96]);
+      w.run(false, true, 1, a, a, 0, two, 2);
+      w.run(false, true, 1, a, a, 0, one, 1);
+      expect(firstDifference(two.data as Float32Array, one.data as Float32Array)).toBe(-1);
+      expect(two.data.some((v) => v !== 0)).toBe(true);
+    }
+  });
 });

@@ -71,6 +71,12 @@ export function wasmModuleKernel(): WasmGemm | null {
   return wasmKernel();
 }
 
+/** Threads the WebAssembly element-wise loops may use: the parallel kernel's, when it runs large GEMMs. */
+export function wasmElementwiseThreads(): number {
+  const w = wasm;
+  return w && largeKernel() === "parallel" ? Math.min(w.maxThreads, threadLimit) : 1;
+}
+
 /** Below this many elements residentZeros returns ordinary zeros (small operands are cheap to copy). */
 const RESIDENT_MIN_LENGTH = 1024;
 

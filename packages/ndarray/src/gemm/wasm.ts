@@ -46,8 +46,15 @@ const WORKER_READY_TIMEOUT_MS = 10_000;
 
 /** Element-wise loops run block by block, so each block's copies in and out stay in the core's cache. */
 const ELEMENTWISE_CHUNK = 16384;
-
-type ElementwiseArgs = [a: Float32Array, ao: number, b: Float32Array, bo: number, scalar: number];
+/** A resident axpy this long is shared with the helper thread (the optimizer's update of a large layer). */
+const SHARED_AXPY_MIN = 1 << 16;
+/** Control-block slots: the job kind (JOB_GEMM or JOB_AXPY) and, as a float64, axpy's scalar. */
+const JOB_SLOT = 17;
+const SCALAR_F64_SLOT = 12;
+const JOB_GEMM = 0;
+const JOB_AXPY = 1;
+/** How long the caller spins for the helper's part before it blocks. */
+const HELPER_SPIN_MS = 1;
 
 /**
  * The WebAssembly SIMD GEMM (assembly/gemm.ts) over one shared WebAssembly.Memory, plus an optional helper
@@ -74,6 +81,7 @@ export class WasmGemm {
   private pending: HelperThread | null = null;
   private workerControl: Int32Array | null = null;
   private workerFloat: Float32Array | null = null;
+  private workerDouble: Float64Array | null = null;
   /** Why the helper thread is unavailable, if it is. */
   workerProblem: string | null = null;
   readonly maxThreads: number;
@@ -122,23 +130,30 @@ export class WasmGemm {
    * An element-wise loop of the module with the JavaScript loop's bits: "axpy" out += scalar a (b = out),
    * "reluBackward" out = b > 0 ? a : 0. When out, a and b are resident it runs on them in place; otherwise a
    * and b are copied in, the result is written over a's copy and copied to out (the copies take most of the
-   * time), a cache-sized block at a time.
+   * time), a cache-sized block at a time. With `threads` 2, a long resident axpy is split with the helper
+   * thread (each element is computed the same way wherever it runs).
    */
   elementwise(
     op: "axpy" | "reluBackward",
     n: number,
     out: Float32Array,
     oo: number,
-    ...rest: ElementwiseArgs
+    a: Float32Array,
+    ao: number,
+    b: Float32Array,
+    bo: number,
+    scalar: number,
+    threads = 1,
   ) {
-    const [a, ao, b, bo, scalar] = rest;
     const mem = this.heap;
     const outAt = mem.addressOf(out, oo);
     const aAt = mem.addressOf(a, ao);
     const bAt = mem.addressOf(b, bo);
     if (outAt >= 0 && aAt >= 0 && bAt >= 0 && (op !== "axpy" || outAt === aAt)) {
-      if (op === "axpy") this.wasm.axpy(n, aAt, bAt, scalar);
-      else this.wasm.reluBackward(n, outAt, aAt, bAt);
+      if (op === "reluBackward") this.wasm.reluBackward(n, outAt, aAt, bAt);
+      else if (n >= SHARED_AXPY_MIN && threads > 1 && this.ensureWorker())
+        this.sharedAxpy(n, aAt, bAt, scalar);
+      else this.wasm.axpy(n, aAt, bAt, scalar);
       return;
     }
     const chunk = Math.min(n, ELEMENTWISE_CHUNK);
@@ -154,6 +169,21 @@ export class WasmGemm {
       else this.wasm.reluBackward(len, at, at, at + bytes);
       out.set(h.subarray(at >> 2, (at >> 2) + len), oo + i);
     }
+  }
+
+  /** y[i] += s x[i] for i < n (byte addresses y, x): the first half here, the rest on the helper thread. */
+  private sharedAxpy(n: number, y: number, x: number, s: number): void {
+    const I = this.workerControl as Int32Array;
+    const n0 = Math.ceil(n / 8) * 4; // whole vectors of 4 on this side
+    I[2] = n - n0;
+    I[3] = y + n0 * 4;
+    I[4] = x + n0 * 4;
+    (this.workerDouble as Float64Array)[SCALAR_F64_SLOT] = s;
+    I[JOB_SLOT] = JOB_AXPY;
+    Atomics.store(I, 0, 1);
+    Atomics.notify(I, 0);
+    this.wasm.axpy(n0, y, x, s);
+    this.waitForHelper(I);
   }
 
   /** Sets n elements of a resident array from `offset` to +0; false (nothing done) when it is not resident. */
@@ -202,6 +232,7 @@ export class WasmGemm {
     this.pending = null;
     this.workerControl = I;
     this.workerFloat = new Float32Array(this.memory.buffer, this.control, 32);
+    this.workerDouble = new Float64Array(this.memory.buffer, this.control, 16);
     return true;
   }
 
@@ -320,6 +351,13 @@ export class WasmGemm {
   private waitForHelper(I: Int32Array): void {
     let state = Atomics.load(I, 0);
     if (this.blocking) {
+      // The helper's part usually ends within a fraction of a millisecond of this thread's: spin first, as
+      // waking from Atomics.wait takes longer than that on a virtual machine.
+      const until = performance.now() + HELPER_SPIN_MS;
+      for (let spin = 1; state !== 2; spin++) {
+        if ((spin & 255) === 0 && performance.now() > until) break;
+        state = Atomics.load(I, 0);
+      }
       while (state !== 2) {
         Atomics.wait(I, 0, state);
         state = Atomics.load(I, 0);
@@ -367,6 +405,7 @@ export class WasmGemm {
     I[14] = ldc;
     I[15] = scratch;
     I[16] = scratch + this.packA;
+    I[JOB_SLOT] = JOB_GEMM;
     Atomics.store(I, 0, 1);
     Atomics.notify(I, 0);
   }
