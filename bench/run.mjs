@@ -319,7 +319,9 @@ console.log(`Node rows: ${reps} interleaved rounds, one repetition of each imple
 console.log(
   `\nnabla native vs torch (best) ${x(ratio(nabla, torchRates))}; nabla wasm vs TF.js wasm explicit-transpose ` +
     `${x(ratio(nablaWasmRates, tfjsExplicit))}, vs TF.js wasm stock ${x(ratio(nablaWasmRates, tfjsStock))}; ` +
-    `nabla wasm vs nabla native ${x(ratio(nablaWasmRates, nabla))}; in Chromium nabla wasm vs TF.js wasm ` +
+    `nabla wasm vs nabla native ${x(ratio(nablaWasmRates, nabla))} (relaxed SIMD: ` +
+    `${x(ratio(relaxedRates, nabla))} in Node with the flag, ${x(ratio(inChromium.nablaRelaxed, nabla))} in ` +
+    `Chromium); in Chromium nabla wasm vs TF.js wasm ` +
     `explicit-transpose ${x(ratio(inChromium.nabla, inChromium.tfjsExplicitTranspose))}, vs stock ` +
     `${x(ratio(inChromium.nabla, inChromium.tfjsStock))}`,
 );
