@@ -40,6 +40,26 @@ CLONES void ewReluBackward(float* o, const float* dy, const float* x, long n) {
   for (long i = 0; i < n; i++) o[i] = x[i] > 0.f ? dy[i] : 0.f;
 }
 
+// o[i][j] = a[i][j] + row[j] over rows x cols row-major (o may be a): float32 addition, the JavaScript loop's
+// bits (the double sum of two floats, rounded once to float, is the float sum).
+CLONES void ewAddRows(float* o, const float* a, const float* row, long rows, long cols) {
+  for (long i = 0; i < rows; i++) {
+    float* oi = o + i * cols;
+    const float* ai = a + i * cols;
+    for (long j = 0; j < cols; j++) oi[j] = ai[j] + row[j];
+  }
+}
+
+// sums[j] = sum over i of a[i][j] in double, rows added in order (so each column's sum is the JavaScript
+// loop's): vectorised across columns, never reassociated along a column.
+CLONES void ewColumnSums(double* sums, const float* a, long rows, long cols) {
+  for (long j = 0; j < cols; j++) sums[j] = 0;
+  for (long i = 0; i < rows; i++) {
+    const float* ai = a + i * cols;
+    for (long j = 0; j < cols; j++) sums[j] += static_cast<double>(ai[j]);
+  }
+}
+
 void run(int32_t op, float* o, const float* a, const float* b, double s, long n) {
   switch (op) {
     case 0: ewAdd(o, a, b, n); break;
@@ -125,11 +145,79 @@ napi_value Ew(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool f64(napi_env env, napi_value v, double** data, size_t* length) {
+  napi_typedarray_type type;
+  void* ptr;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &ab, &off) != napi_ok || type != napi_float64_array) return false;
+  *data = static_cast<double*>(ptr);
+  return true;
+}
+
+// rows x cols (non-negative int64s), all ranges checked against their arrays.
+bool dims(napi_env env, napi_value r, napi_value c, int64_t* rows, int64_t* cols) {
+  return napi_get_value_int64(env, r, rows) == napi_ok && napi_get_value_int64(env, c, cols) == napi_ok &&
+         *rows >= 0 && *cols >= 0 && *rows <= (int64_t{1} << 31) && *cols <= (int64_t{1} << 31);
+}
+
+bool fitsIn(int64_t off, int64_t n, size_t len) { return off >= 0 && off + n <= static_cast<int64_t>(len); }
+
+// addRows(rows, cols, out, outOffset, a, aOffset, row, rowOffset): out = a + row broadcast down the rows.
+napi_value AddRows(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  int64_t rows, cols, oOff, aOff, rOff;
+  float *o, *a, *row;
+  size_t oLen, aLen, rLen;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8 ||
+      !dims(env, argv[0], argv[1], &rows, &cols) || napi_get_value_int64(env, argv[3], &oOff) != napi_ok ||
+      napi_get_value_int64(env, argv[5], &aOff) != napi_ok || napi_get_value_int64(env, argv[7], &rOff) != napi_ok ||
+      !f32(env, argv[2], &o, &oLen) || !f32(env, argv[4], &a, &aLen) || !f32(env, argv[6], &row, &rLen)) {
+    napi_throw_type_error(env, nullptr, "nabla_gemm.addRows: bad arguments (arrays must be Float32Arrays)");
+    return nullptr;
+  }
+  if (!fitsIn(oOff, rows * cols, oLen) || !fitsIn(aOff, rows * cols, aLen) || !fitsIn(rOff, cols, rLen)) {
+    napi_throw_range_error(env, nullptr, "nabla_gemm.addRows: range outside an array");
+    return nullptr;
+  }
+  ewAddRows(o + oOff, a + aOff, row + rOff, rows, cols);
+  return nullptr;
+}
+
+// columnSums(rows, cols, a, aOffset, sums): sums[j] = sum over i of a[i][j] (float64 sums of float32 values).
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int64_t rows, cols, aOff;
+  float* a;
+  double* sums;
+  size_t aLen, sLen;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 5 ||
+      !dims(env, argv[0], argv[1], &rows, &cols) || napi_get_value_int64(env, argv[3], &aOff) != napi_ok ||
+      !f32(env, argv[2], &a, &aLen) || !f64(env, argv[4], &sums, &sLen)) {
+    napi_throw_type_error(env, nullptr, "nabla_gemm.columnSums: bad arguments (a Float32Array and a Float64Array)");
+    return nullptr;
+  }
+  if (!fitsIn(aOff, rows * cols, aLen) || !fitsIn(0, cols, sLen)) {
+    napi_throw_range_error(env, nullptr, "nabla_gemm.columnSums: range outside an array");
+    return nullptr;
+  }
+  ewColumnSums(sums, a + aOff, rows, cols);
+  return nullptr;
+}
+
 }  // namespace
 
 void registerElementwise(napi_env env, napi_value exports) {
-  napi_value fn;
-  if (napi_create_function(env, "ew", NAPI_AUTO_LENGTH, Ew, nullptr, &fn) == napi_ok) {
-    napi_set_named_property(env, exports, "ew", fn);
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } functions[] = {{"ew", Ew}, {"addRows", AddRows}, {"columnSums", ColumnSums}};
+  for (const auto& f : functions) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) == napi_ok) {
+      napi_set_named_property(env, exports, f.name, fn);
+    }
   }
 }

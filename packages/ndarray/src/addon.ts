@@ -90,3 +90,47 @@ export function nativeElementwise(
   else w.elementwise("reluBackward", n, od, oo, ad, ao, bd, bo, 0);
   return true;
 }
+
+/**
+ * out[i, j] = a[i, j] + row[j] natively for row-major float32 out and a (out may be a) and a float32 row, when
+ * the block is long enough and the addon is loaded; false otherwise (the caller loops).
+ */
+export function nativeAddRows(
+  rows: number,
+  cols: number,
+  out: FloatArray,
+  outOffset: number,
+  a: FloatArray,
+  aOffset: number,
+  row: FloatArray,
+  rowOffset: number,
+): boolean {
+  if (rows * cols < NATIVE_MIN_LENGTH) return false;
+  const lib = nativeAddon();
+  if (!lib || !(out instanceof Float32Array && a instanceof Float32Array && row instanceof Float32Array))
+    return false;
+  const n = rows * cols;
+  if (out.buffer === a.buffer) {
+    const o = out.byteOffset / 4 + outOffset;
+    const s = a.byteOffset / 4 + aOffset;
+    if (o !== s && o + n > s && s + n > o) return false; // partial overlap: the loop's order decides
+  }
+  if (out.buffer === row.buffer) return false; // a row inside the output's buffer: leave it to the loop
+  lib.addRows(rows, cols, out, outOffset, a, aOffset, row, rowOffset);
+  return true;
+}
+
+/** sums[j] = Σ_i a[i, j] natively (float64, rows in order) for a row-major float32 block; false when not run. */
+export function nativeColumnSums(
+  rows: number,
+  cols: number,
+  a: FloatArray,
+  aOffset: number,
+  sums: Float64Array,
+): boolean {
+  if (rows * cols < NATIVE_MIN_LENGTH) return false;
+  const lib = nativeAddon();
+  if (!lib || !(a instanceof Float32Array)) return false;
+  lib.columnSums(rows, cols, a, aOffset, sums);
+  return true;
+}

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { EW_ADD, nativeAddon, nativeElementwise } from "./addon.js";
-import { add, axpy, mul, relu, reluBackward, scale, sub } from "./elementwise.js";
+import { EW_ADD, nativeAddon, nativeAddRows, nativeColumnSums, nativeElementwise } from "./addon.js";
+import { add, addRowVector, axpy, mul, relu, reluBackward, scale, sub } from "./elementwise.js";
 import { WasmGemm } from "./gemm/wasm.js";
 import { Rng } from "./rng.js";
+import { sumAxis0 } from "./rowops.js";
 import { fromTypedArray, reshape, sliceRows } from "./tensor.js";
 
 // Long contiguous float32 arrays take the native element-wise kernels when the addon is loaded; they must
@@ -62,6 +63,49 @@ describe("element-wise ops on long arrays (native path when available)", () => {
       expect(Array.from(big.subarray(21))).toEqual(before.map((v, i) => ref(v, yv[i], v)));
     });
   }
+
+  it("addRowVector and sumAxis0 on row-major float32 blocks: the naive loops' bits (native when loaded)", () => {
+    const rng = new Rng(9);
+    expect(
+      nativeAddRows(
+        128,
+        128,
+        new Float32Array(16384),
+        0,
+        new Float32Array(16384),
+        0,
+        new Float32Array(128),
+        0,
+      ),
+    ).toBe(nativeAddon() !== null);
+    expect(nativeColumnSums(128, 128, new Float32Array(16384), 0, new Float64Array(128))).toBe(
+      nativeAddon() !== null,
+    );
+    for (const [rows, cols] of [
+      [128, 128],
+      [256, 10],
+      [33, 3072],
+      [1, 5000],
+    ]) {
+      // rows 2.. of a larger block (a nonzero offset), a bias at an offset, and out === a (Linear's in-place add)
+      const data = random(rng, (rows + 2) * cols);
+      const a = sliceRows(fromTypedArray(data, [rows + 2, cols]), 2, rows + 2);
+      const rowData = random(rng, cols + 1);
+      const row = fromTypedArray(rowData.subarray(1), [cols]);
+      const sums = new Float64Array(cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) sums[j] += data[(i + 2) * cols + j];
+      const expectedSums = Float32Array.from(sums);
+      const expected = Float32Array.from(data);
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++)
+          expected[(i + 2) * cols + j] = f(data[(i + 2) * cols + j] + rowData[1 + j]);
+      const got = new Float32Array(cols);
+      sumAxis0(got, a);
+      expect(firstDifference(got, expectedSums)).toBe(-1);
+      addRowVector(a, a, row);
+      expect(firstDifference(data, expected)).toBe(-1);
+    }
+  });
 
   it("partially overlapping out and input fall back to the sequential JavaScript loop", () => {
     const buf = new Float32Array(N + 1).map((_, i) => (i % 1000) * (i % 1000));

@@ -7,12 +7,13 @@ import {
   EW_RELU_BACKWARD,
   EW_SCALE,
   EW_SUB,
+  nativeAddRows,
   nativeElementwise,
 } from "./addon.js";
 import { fail } from "./errors.js";
 import { zeroIfResident } from "./gemm/index.js";
 import { dataOf, expect2d, flat2, flat3, forEachIndex, offsetOf, prepare, sizeOf } from "./strided.js";
-import { asTensor, type Tensor, type TensorLike } from "./tensor.js";
+import { asTensor, type FloatArray, type Tensor, type TensorLike } from "./tensor.js";
 
 // Every function writes into `out` (which may alias an input, element for element) and returns it, so a
 // training loop allocates nothing. Contiguous views take one flat loop (checked without allocating); long
@@ -268,6 +269,12 @@ export function addRowVector(out: Tensor, a: Tensor, row: TensorLike): Tensor {
     os1 = out.stride[1],
     as0 = a.stride[0],
     as1 = a.stride[1];
+  // Row-major out and a with a contiguous row (a layer's bias): native, or the same sums without the strides.
+  if ((rs === 1 || m === 1) && os1 === 1 && as1 === 1 && ((os0 === m && as0 === m) || n === 1)) {
+    if (!nativeAddRows(n, m, od, out.offset, ad, a.offset, rd, ro))
+      addRows(od, out.offset, ad, a.offset, rd, ro, n, m);
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     let oi = out.offset + i * os0;
     let ai = a.offset + i * as0;
@@ -275,4 +282,23 @@ export function addRowVector(out: Tensor, a: Tensor, row: TensorLike): Tensor {
     for (let j = 0; j < m; j++, oi += os1, ai += as1, ri += rs) od[oi] = ad[ai] + rd[ri];
   }
   return out;
+}
+
+/** o[i, j] = a[i, j] + r[j] for row-major n×m blocks at offsets oo and ao (its own function: V8 optimises the
+ * loop far better here than inside addRowVector). */
+function addRows(
+  o: FloatArray,
+  oo: number,
+  a: FloatArray,
+  ao: number,
+  r: FloatArray,
+  ro: number,
+  n: number,
+  m: number,
+) {
+  for (let i = 0; i < n; i++) {
+    const oi = oo + i * m;
+    const ai = ao + i * m;
+    for (let j = 0; j < m; j++) o[oi + j] = a[ai + j] + r[ro + j];
+  }
 }

@@ -36,6 +36,19 @@ export interface NativeGemm {
     bOffset: number,
     scalar: number,
   ): void;
+  /** out[i][j] = a[i][j] + row[j] for a row-major rows×cols block (native/elementwise.cc). */
+  addRows(
+    rows: number,
+    cols: number,
+    out: Float32Array,
+    outOffset: number,
+    a: Float32Array,
+    aOffset: number,
+    row: Float32Array,
+    rowOffset: number,
+  ): void;
+  /** sums[j] = Σ_i a[i][j] in float64, rows in order, for a row-major rows×cols block. */
+  columnSums(rows: number, cols: number, a: Float32Array, aOffset: number, sums: Float64Array): void;
 }
 
 /** C = alpha op(A) op(B) + beta C on float32 views in place: the addon reads the views through their strides. */
