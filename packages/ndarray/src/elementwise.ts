@@ -269,7 +269,7 @@ export function addRowVector(out: Tensor, a: Tensor, row: TensorLike): Tensor {
     os1 = out.stride[1],
     as0 = a.stride[0],
     as1 = a.stride[1];
-  // Row-major out and a with a contiguous row (a layer's bias): native, or the same sums without the strides.
+  // Row-major out and a with a contiguous row (a layer's bias): native, or the same additions without strides.
   if ((rs === 1 || m === 1) && os1 === 1 && as1 === 1 && ((os0 === m && as0 === m) || n === 1)) {
     if (!nativeAddRows(n, m, od, out.offset, ad, a.offset, rd, ro))
       addRows(od, out.offset, ad, a.offset, rd, ro, n, m);
@@ -284,8 +284,7 @@ export function addRowVector(out: Tensor, a: Tensor, row: TensorLike): Tensor {
   return out;
 }
 
-/** o[i, j] = a[i, j] + r[j] for row-major n×m blocks at offsets oo and ao (its own function: V8 optimises the
- * loop far better here than inside addRowVector). */
+/** o[i, j] = a[i, j] + r[j] for row-major n×m blocks at offsets oo and ao. */
 function addRows(
   o: FloatArray,
   oo: number,

@@ -164,7 +164,7 @@ export function sumAxis0<O extends TensorLike>(out: O, a: Tensor): O {
   return out;
 }
 
-/** acc[j] = Σ_i a[ao + i m + j] in row order (its own function, which V8 optimises better than inline). */
+/** acc[j] = Σ_i a[ao + i m + j], rows in order (the strided loop's sums, for a row-major block). */
 function columnSums(acc: Float64Array, a: FloatArray, ao: number, n: number, m: number): void {
   acc.fill(0, 0, m);
   for (let i = 0; i < n; i++) {
