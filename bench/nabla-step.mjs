@@ -37,7 +37,7 @@ export const gemmShapes = [
 ];
 
 /** A copy of `t` where the kernel now set reads it in place (inside WebAssembly memory for wasm and parallel). */
-export function inPlace(t) {
+function inPlace(t) {
   const r = residentZeros(t.shape);
   r.data.set(t.data);
   return r;

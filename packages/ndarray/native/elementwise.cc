@@ -92,15 +92,19 @@ void runPart(void* ctx, int i) {
   if (lo < hi) run(j.op, j.o + lo, j.a + lo, j.b + lo, j.s, hi - lo);
 }
 
-bool f32(napi_env env, napi_value v, float** data, size_t* length) {
+// A typed array of element type E (napi type T): its data and length, or false.
+template <typename E, napi_typedarray_type T>
+bool typedArray(napi_env env, napi_value v, E** data, size_t* length) {
   napi_typedarray_type type;
   void* ptr;
   napi_value ab;
   size_t off;
-  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &ab, &off) != napi_ok || type != napi_float32_array) return false;
-  *data = static_cast<float*>(ptr);
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &ab, &off) != napi_ok || type != T) return false;
+  *data = static_cast<E*>(ptr);
   return true;
 }
+constexpr auto f32 = typedArray<float, napi_float32_array>;
+constexpr auto f64 = typedArray<double, napi_float64_array>;
 
 // ew(op, n, out, outOffset, a, aOffset, b, bOffset, scalar); op: 0 add, 1 sub, 2 mul, 3 scale, 4 axpy
 // (out += scalar * a), 5 relu, 6 relu backward (out = b > 0 ? a : 0). b is ignored by the unary ops (pass a).
@@ -143,16 +147,6 @@ napi_value Ew(napi_env env, napi_callback_info info) {
   Job job{op, o, a, b, s, n, ((n + parts - 1) / parts + 15) / 16 * 16};  // multiples of 16 elements
   nablaParallelFor(runPart, &job, parts);
   return nullptr;
-}
-
-bool f64(napi_env env, napi_value v, double** data, size_t* length) {
-  napi_typedarray_type type;
-  void* ptr;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &ab, &off) != napi_ok || type != napi_float64_array) return false;
-  *data = static_cast<double*>(ptr);
-  return true;
 }
 
 // rows x cols (non-negative int64s), all ranges checked against their arrays.

@@ -47,9 +47,11 @@ function safeAlias(
   xData: FloatArray,
   n: number,
 ): boolean {
-  if (outData.buffer !== xData.buffer) return true;
-  const o = start(out);
-  const s = start(x);
+  return outData.buffer !== xData.buffer || sameOrDisjoint(start(out), start(x), n);
+}
+
+/** Whether n elements from o and n from s (element indices in one buffer) are the same or do not overlap. */
+function sameOrDisjoint(o: number, s: number, n: number): boolean {
   return o === s || o + n <= s || s + n <= o;
 }
 
@@ -109,12 +111,8 @@ export function nativeAddRows(
   const lib = nativeAddon();
   if (!lib || !(out instanceof Float32Array && a instanceof Float32Array && row instanceof Float32Array))
     return false;
-  const n = rows * cols;
-  if (out.buffer === a.buffer) {
-    const o = out.byteOffset / 4 + outOffset;
-    const s = a.byteOffset / 4 + aOffset;
-    if (o !== s && o + n > s && s + n > o) return false; // partial overlap: the loop's order decides
-  }
+  const o = out.byteOffset / 4 + outOffset;
+  if (out.buffer === a.buffer && !sameOrDisjoint(o, a.byteOffset / 4 + aOffset, rows * cols)) return false;
   if (out.buffer === row.buffer) return false; // a row inside the output's buffer: leave it to the loop
   lib.addRows(rows, cols, out, outOffset, a, aOffset, row, rowOffset);
   return true;

@@ -4,6 +4,7 @@ import type { Tensor } from "../tensor.js";
 import { chooseWasmBuild, type WasmGemmOptions } from "./wasm-builds.js";
 import { columnMajorInHeap, copyIn, copyOut, heapStrides } from "./wasm-copy.js";
 import { align, MAX_PAGES, WasmHeap, type WasmMemory } from "./wasm-heap.js";
+import { AXPY_SCALAR_F64_SLOT, JOB_AXPY, JOB_GEMM, JOB_SLOT } from "./worker-source.js";
 
 /** The few WebAssembly JS API members used here (the ES2022 lib has no WebAssembly types). */
 interface WasmApi {
@@ -48,11 +49,6 @@ const WORKER_READY_TIMEOUT_MS = 10_000;
 const ELEMENTWISE_CHUNK = 16384;
 /** A resident axpy this long is shared with the helper thread (the optimizer's update of a large layer). */
 const SHARED_AXPY_MIN = 1 << 16;
-/** Control-block slots: the job kind (JOB_GEMM or JOB_AXPY) and, as a float64, axpy's scalar. */
-const JOB_SLOT = 17;
-const SCALAR_F64_SLOT = 12;
-const JOB_GEMM = 0;
-const JOB_AXPY = 1;
 /** How long the caller spins for the helper's part before it blocks. */
 const HELPER_SPIN_MS = 1;
 
@@ -178,7 +174,7 @@ export class WasmGemm {
     I[2] = n - n0;
     I[3] = y + n0 * 4;
     I[4] = x + n0 * 4;
-    (this.workerDouble as Float64Array)[SCALAR_F64_SLOT] = s;
+    (this.workerDouble as Float64Array)[AXPY_SCALAR_F64_SLOT] = s;
     I[JOB_SLOT] = JOB_AXPY;
     Atomics.store(I, 0, 1);
     Atomics.notify(I, 0);
