@@ -1,8 +1,8 @@
-/** Parameter-free activations: ReLU and row-wise Softmax. */
+/** Parameter-free activations: ReLU (any shape) and row-wise Softmax. */
 import { relu, reluBackward, residentZeros, softmaxRows, type Tensor } from "@nabla/ndarray";
 import { NnError } from "./errors.js";
 import { ModuleBase } from "./module.js";
-import { BufferCache, dtypeOf, expect2d, expectDtype, expectSameShape } from "./tensors.js";
+import { BufferCache, dtypeOf, expect2d, expectBatch, expectDtype, expectSameShape } from "./tensors.js";
 
 interface ActivationBuffers {
   y: Tensor;
@@ -10,9 +10,9 @@ interface ActivationBuffers {
 }
 
 function activationBuffers(): BufferCache<ActivationBuffers> {
-  return new BufferCache((rows, cols, dtype) => ({
-    y: residentZeros([rows, cols], dtype),
-    dx: residentZeros([rows, cols], dtype),
+  return new BufferCache((shape, dtype) => ({
+    y: residentZeros([...shape], dtype),
+    dx: residentZeros([...shape], dtype),
   }));
 }
 
@@ -26,8 +26,8 @@ export class ReLU extends ModuleBase {
   private output: Tensor | null = null;
 
   forward(x: Tensor): Tensor {
-    const rows = expect2d(x, "ReLU.forward: input");
-    const { y } = this.cache.get(rows, x.shape[1], dtypeOf(x, "ReLU.forward: input"));
+    expectBatch(x, "ReLU.forward: input");
+    const { y } = this.cache.get(x.shape, dtypeOf(x, "ReLU.forward: input"));
     relu(y, x);
     this.output = y;
     return y;
@@ -39,7 +39,7 @@ export class ReLU extends ModuleBase {
     expectSameShape(dY, y, "ReLU.backward", "dY");
     const dtype = dtypeOf(y, "ReLU.backward");
     expectDtype(dY, dtype, "ReLU.backward: dY");
-    const { dx } = this.cache.get(y.shape[0], y.shape[1], dtype);
+    const { dx } = this.cache.get(y.shape, dtype);
     reluBackward(dx, dY, y);
     return dx;
   }
@@ -56,7 +56,7 @@ export class Softmax extends ModuleBase {
 
   forward(x: Tensor): Tensor {
     const rows = expect2d(x, "Softmax.forward: input");
-    const { y } = this.cache.get(rows, x.shape[1], dtypeOf(x, "Softmax.forward: input"));
+    const { y } = this.cache.get([rows, x.shape[1]], dtypeOf(x, "Softmax.forward: input"));
     softmaxRows(y, x);
     this.output = y;
     return y;
@@ -69,7 +69,7 @@ export class Softmax extends ModuleBase {
     const dtype = dtypeOf(y, "Softmax.backward");
     expectDtype(dY, dtype, "Softmax.backward: dY");
     const [rows, cols] = y.shape;
-    const { dx } = this.cache.get(rows, cols, dtype);
+    const { dx } = this.cache.get([rows, cols], dtype);
     // y and dx are our own contiguous buffers; dY may be any strided view.
     const yd = y.data;
     const dxd = dx.data;

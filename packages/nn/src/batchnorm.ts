@@ -95,10 +95,10 @@ export class BatchNorm1d extends ModuleBase {
     this.mean = new Float64Array(features);
     this.sumDy = new Float64Array(features);
     this.sumDyXhat = new Float64Array(features);
-    this.cache = new BufferCache((rows, cols, dtype) => ({
-      y: zeros([rows, cols], dtype),
-      dx: zeros([rows, cols], dtype),
-      xhat: zeros([rows, cols], dtype),
+    this.cache = new BufferCache((shape, dtype) => ({
+      y: zeros([...shape], dtype),
+      dx: zeros([...shape], dtype),
+      xhat: zeros([...shape], dtype),
     }));
   }
 
@@ -109,7 +109,7 @@ export class BatchNorm1d extends ModuleBase {
     if (this.training && rows < 2) {
       fail("BatchNorm1d.forward", `training needs more than 1 row per feature, got shape [${x.shape}]`);
     }
-    const { y, xhat } = this.cache.get(rows, c, this.dtype);
+    const { y, xhat } = this.cache.get([rows, c], this.dtype);
     const { data, offset } = x;
     const [s0, s1] = x.stride;
     const mean = this.mean;
@@ -169,7 +169,7 @@ export class BatchNorm1d extends ModuleBase {
     if (!this.forwarded) throw new NnError("BatchNorm1d.backward: called before forward");
     const rows = this.lastRows;
     const c = this.features;
-    const { y, dx, xhat } = this.cache.get(rows, c, this.dtype);
+    const { y, dx, xhat } = this.cache.get([rows, c], this.dtype);
     expectSameShape(dY, y, "BatchNorm1d.backward", "dY");
     expectDtype(dY, this.dtype, "BatchNorm1d.backward: dY");
     const gd = dY.data;

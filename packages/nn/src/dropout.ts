@@ -1,9 +1,22 @@
 /** Inverted dropout with a mask drawn from a seeded Rng. */
 import type { Rng, Tensor } from "@nabla/ndarray";
-import { zeros } from "@nabla/ndarray";
+import { contiguous, isContiguous, reshape, zeros } from "@nabla/ndarray";
 import { check, NnError } from "./errors.js";
 import { ModuleBase } from "./module.js";
-import { BufferCache, dtypeOf, expect2d, expectDtype, expectSameShape } from "./tensors.js";
+import { BufferCache, dtypeOf, expectBatch, expectDtype, expectSameShape } from "./tensors.js";
+
+/** A batch of any shape as [N, values per sample] (a view when contiguous), for the element loops. */
+function asRows(t: Tensor): Tensor {
+  if (t.shape.length === 2) return t;
+  const rows = t.shape[0];
+  const flat = isContiguous(t) ? t : contiguous(t);
+  return reshape(flat, [rows, flat.size / rows]);
+}
+
+/** `t` (a [N, values] buffer) viewed in the batch's own shape. */
+function inShapeOf(t: Tensor, like: Tensor): Tensor {
+  return like.shape.length === 2 ? t : reshape(t, [...like.shape]);
+}
 
 export interface DropoutOptions {
   /** Source of the masks; each training forward draws one `rng.uniform()` per element, row-major. */
@@ -25,10 +38,10 @@ interface DropoutBuffers {
 export class Dropout extends ModuleBase {
   readonly p: number;
   private readonly rng: Rng;
-  private readonly cache = new BufferCache<DropoutBuffers>((rows, cols, dtype) => ({
-    y: zeros([rows, cols], dtype),
-    dx: zeros([rows, cols], dtype),
-    scale: zeros([rows, cols], dtype),
+  private readonly cache = new BufferCache<DropoutBuffers>((shape, dtype) => ({
+    y: zeros([...shape], dtype),
+    dx: zeros([...shape], dtype),
+    scale: zeros([...shape], dtype),
   }));
   /** The scale tensor of the last masked forward, or null when that forward was the identity. */
   private lastScale: Tensor | null = null;
@@ -42,30 +55,35 @@ export class Dropout extends ModuleBase {
     this.rng = opts.rng;
   }
 
-  forward(x: Tensor): Tensor {
-    const rows = expect2d(x, "Dropout.forward: input");
+  forward(input: Tensor): Tensor {
+    expectBatch(input, "Dropout.forward: input");
+    const x = asRows(input);
+    const rows = x.shape[0];
     const dtype = dtypeOf(x, "Dropout.forward: input");
     this.forwarded = true;
     if (!this.training || this.p === 0) {
       this.lastScale = null;
-      return x;
+      return input;
     }
-    const { scale } = this.cache.get(rows, x.shape[1], dtype);
+    const { scale } = this.cache.get([rows, x.shape[1]], dtype);
     const s = scale.data;
     const keep = 1 / (1 - this.p);
     for (let i = 0; i < s.length; i++) s[i] = this.rng.uniform() >= this.p ? keep : 0;
-    return this.applyScale(x, scale);
+    return inShapeOf(this.applyScale(x, scale), input);
   }
 
   /**
    * A training forward with a given 0/1 `mask` (same shape as x) instead of a drawn one: for comparing with
    * another implementation and for gradient checks, which need the same mask on every evaluation.
    */
-  forwardWithMask(x: Tensor, mask: Tensor): Tensor {
-    const rows = expect2d(x, "Dropout.forwardWithMask: input");
-    expectSameShape(mask, x, "Dropout.forwardWithMask", "mask");
+  forwardWithMask(input: Tensor, maskInput: Tensor): Tensor {
+    expectBatch(input, "Dropout.forwardWithMask: input");
+    expectSameShape(maskInput, input, "Dropout.forwardWithMask", "mask");
+    const x = asRows(input);
+    const mask = asRows(maskInput);
+    const rows = x.shape[0];
     const dtype = dtypeOf(x, "Dropout.forwardWithMask: input");
-    const { scale } = this.cache.get(rows, x.shape[1], dtype);
+    const { scale } = this.cache.get([rows, x.shape[1]], dtype);
     const keep = 1 / (1 - this.p);
     const cols = x.shape[1];
     for (let i = 0; i < rows; i++) {
@@ -77,12 +95,12 @@ export class Dropout extends ModuleBase {
       }
     }
     this.forwarded = true;
-    return this.applyScale(x, scale);
+    return inShapeOf(this.applyScale(x, scale), input);
   }
 
   private applyScale(x: Tensor, scale: Tensor): Tensor {
     const [rows, cols] = x.shape;
-    const { y } = this.cache.get(rows, cols, scale.data instanceof Float64Array ? "float64" : "float32");
+    const { y } = this.cache.get([rows, cols], scale.data instanceof Float64Array ? "float64" : "float32");
     const [s0, s1] = x.stride;
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < cols; j++) {
@@ -93,21 +111,23 @@ export class Dropout extends ModuleBase {
     return y;
   }
 
-  backward(dY: Tensor): Tensor {
+  backward(upstream: Tensor): Tensor {
     if (!this.forwarded) throw new NnError("Dropout.backward: called before forward");
     const scale = this.lastScale;
-    if (scale === null) return dY;
+    if (scale === null) return upstream;
+    expectBatch(upstream, "Dropout.backward: dY");
+    const dY = asRows(upstream);
     expectSameShape(dY, scale, "Dropout.backward", "dY");
     const dtype = dtypeOf(scale, "Dropout.backward");
     expectDtype(dY, dtype, "Dropout.backward: dY");
     const [rows, cols] = scale.shape;
-    const { dx } = this.cache.get(rows, cols, dtype);
+    const { dx } = this.cache.get([rows, cols], dtype);
     const [s0, s1] = dY.stride;
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < cols; j++) {
         dx.data[i * cols + j] = dY.data[dY.offset + i * s0 + j * s1] * scale.data[i * cols + j];
       }
     }
-    return dx;
+    return inShapeOf(dx, upstream);
   }
 }

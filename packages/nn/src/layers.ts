@@ -19,8 +19,10 @@ import { Sequential } from "./sequential.js";
 
 /** What a layer's `build` knows about where it sits in the model. */
 export interface LayerContext {
-  /** Width of this layer's input (the previous layer's outDim, or the model's inputDim). */
-  inDim: number;
+  /** Shape of one input sample, without the batch axis: [features] for flat data, [C, H, W] for images. */
+  inShape: readonly number[];
+  /** Shape of one output sample, as the layer's `shape` declared it. */
+  outShape: readonly number[];
   /** Position in the layer list, which is also its Sequential index and state-dict prefix. */
   index: number;
   /** The init stream: one `new Rng(seed)` shared by every layer in list order (Linear weights draw from it). */
@@ -28,8 +30,8 @@ export interface LayerContext {
   /** The model's seed, for layers that derive a stream of their own (see {@link layerSeed}). */
   seed: number;
   dtype: DType;
-  /** True while no Linear has been built yet (the first Linear uses "kaiming-input" init). */
-  isFirstLinear: boolean;
+  /** Registry names of the layers before this one, in order (Linear's init depends on whether one came first). */
+  previous: readonly string[];
   /** True for index 0: nothing before this layer needs dL/dinput, unless the model asks for it. */
   isFirst: boolean;
   /** buildSequential's computeInputGrad: the caller wants dL/dinput of the whole model. */
@@ -39,48 +41,119 @@ export interface LayerContext {
 export interface LayerDefinition<C = unknown> {
   /** Validates (and may normalise, e.g. `128` → `{ out: 128 }`) the config. */
   schema: z.ZodType<C>;
-  build(config: C, ctx: LayerContext): { module: Module; outDim: number };
   /**
-   * The layer's output width and how many numbers it trains and keeps, known without building it, so a
-   * spec can be checked (widths, memory) before anything is allocated. Without it a layer is taken to keep
-   * its input width and hold nothing.
+   * What the layer makes of an input sample of shape `inShape`, known without building it, so a spec is
+   * checked (shapes, memory) before anything is allocated. Throws an NnError (e.g. {@link LayerShapeError})
+   * when the layer cannot take that input. Without it a layer keeps its input shape, holds no parameters
+   * and keeps an output and an input gradient per sample.
    */
-  shape?(config: C, inDim: number): LayerShape;
+  shape?(config: C, inShape: readonly number[]): LayerShape;
+  build(config: C, ctx: LayerContext): Module;
 }
 
-/** What a layer adds to a model, before it is built. */
+/** What a layer adds to a model, before it is built. Counts are numbers (elements), not bytes. */
 export interface LayerShape {
-  outDim: number;
+  /** Shape of one output sample. */
+  outShape: number[];
   /** Trained numbers (each also has a gradient). */
   parameters: number;
   /** Numbers kept but not trained (running statistics). */
   buffers?: number;
+  /**
+   * Numbers per sample the layer keeps while training: its output, its input gradient and what its
+   * backward saves (masks, normalised inputs). Default: output + input gradient.
+   */
+  activations?: number;
+  /** Numbers per sample of working memory the layer holds between steps (im2col columns). Default 0. */
+  scratch?: number;
+}
+
+/** Thrown by a layer's `shape` for an input it cannot take; the planner adds the layer's index. */
+export class LayerShapeError extends NnError {}
+
+/** One layer of a planned model: its parsed spec and what it makes of its input. */
+export interface PlannedLayer extends LayerSpec {
+  inShape: number[];
+  outShape: number[];
+  parameters: number;
+  buffers: number;
+  activations: number;
+  scratch: number;
 }
 
 /**
- * Output width, parameter and buffer counts of a layer list, and the widest activation, from the
- * registered `shape` of each layer — nothing is allocated.
+ * A layer list parsed once against the registry and an input shape: every layer's shapes and memory, in
+ * order. The spec check, the pre-flight estimate and the builder all read this one value.
  */
-export function describeLayers(
-  layers: unknown,
-  inputDim: number,
-): { outDim: number; parameters: number; buffers: number; widths: number[]; layerParameters: number[] } {
-  const specs = parseLayers(layers);
-  let inDim = inputDim;
-  let parameters = 0;
-  let buffers = 0;
-  const widths: number[] = [];
-  const layerParameters: number[] = [];
-  for (const spec of specs) {
-    const definition = registry.get(spec.name) as LayerDefinition;
-    const shape = definition.shape?.(spec.config, inDim) ?? { outDim: inDim, parameters: 0 };
-    parameters += shape.parameters;
-    layerParameters.push(shape.parameters);
-    buffers += shape.buffers ?? 0;
-    inDim = shape.outDim;
-    widths.push(inDim);
+export interface LayerPlan {
+  layers: PlannedLayer[];
+  inShape: number[];
+  outShape: number[];
+  /** Totals over the layers. */
+  parameters: number;
+  buffers: number;
+  /** Per sample. */
+  activations: number;
+  scratch: number;
+  /** The largest single parameter tensor's length (typed arrays have a maximum length). */
+  largestParameter: number;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
+function checkShape(shape: readonly number[], where: string): void {
+  if (!(Array.isArray(shape) && shape.length >= 1 && shape.every((d) => Number.isInteger(d) && d >= 1))) {
+    throw new NnError(`${where}: expected a shape of positive integers, got [${String(shape)}]`);
   }
-  return { outDim: inDim, parameters, buffers, widths, layerParameters };
+}
+
+/**
+ * Parses `layers` and walks them from a sample of shape `inShape` ([3072], or [3, 32, 32]); throws a
+ * one-line NnError naming the first layer that is invalid or cannot take its input.
+ */
+export function planLayers(layers: unknown, inShape: readonly number[]): LayerPlan {
+  checkShape(inShape, "planLayers: inShape");
+  const specs = parseLayers(layers);
+  let shape = [...inShape];
+  const planned: PlannedLayer[] = [];
+  specs.forEach((spec, index) => {
+    const definition = registry.get(spec.name) as LayerDefinition;
+    let declared: LayerShape;
+    try {
+      declared = definition.shape?.(spec.config, shape) ?? { outShape: shape, parameters: 0 };
+    } catch (err) {
+      if (!(err instanceof NnError)) throw err;
+      const message = err.message.replace(/^[^:]*: /, "");
+      throw new NnError(`planLayers: layers[${index}] (${spec.name}): ${message}`);
+    }
+    checkShape(declared.outShape, `planLayers: layers[${index}] (${spec.name}) declared outShape`);
+    const outSize = sizeOf(declared.outShape);
+    planned.push({
+      name: spec.name,
+      config: spec.config,
+      inShape: shape,
+      outShape: [...declared.outShape],
+      parameters: declared.parameters,
+      buffers: declared.buffers ?? 0,
+      activations: declared.activations ?? outSize + sizeOf(shape),
+      scratch: declared.scratch ?? 0,
+    });
+    shape = [...declared.outShape];
+  });
+  const sum = (key: "parameters" | "buffers" | "activations" | "scratch") =>
+    planned.reduce((n, l) => n + l[key], 0);
+  return {
+    layers: planned,
+    inShape: [...inShape],
+    outShape: shape,
+    parameters: sum("parameters"),
+    buffers: sum("buffers"),
+    activations: sum("activations"),
+    scratch: sum("scratch"),
+    largestParameter: planned.reduce((n, l) => Math.max(n, l.parameters), 0),
+  };
 }
 
 /** A parsed spec: the layer name and its validated config. */
@@ -211,7 +284,9 @@ export function layerSeed(seed: number, index: number): number {
 }
 
 export interface BuildOptions {
-  inputDim: number;
+  /** Shape of one input sample ([features], or [C, H, W]); `inputDim: d` means `inputShape: [d]`. */
+  inputShape?: readonly number[];
+  inputDim?: number;
   /** Seed of the init stream and, through {@link layerSeed}, of every run-time stream. */
   seed: number;
   dtype?: DType;
@@ -220,44 +295,61 @@ export interface BuildOptions {
 }
 
 /**
- * Builds a Sequential from a layer list. One `new Rng(seed)` is passed to every layer in order, so
- * `buildSequential(mlpLayers([128], 10), { inputDim: 3072, seed })` draws exactly the weights of
- * `new MLP(3072, [128], 10, { seed })`.
+ * Builds a Sequential from a layer list, or from a {@link LayerPlan} (then the input shape is the plan's). One
+ * `new Rng(seed)` is passed to every layer in order, so `buildSequential(mlpLayers([128], 10), { inputDim:
+ * 3072, seed })` draws exactly the weights of `new MLP(3072, [128], 10, { seed })`.
  */
 export function buildSequential(layers: unknown, opts: BuildOptions): Sequential {
   check(
-    Number.isInteger(opts?.inputDim) && opts.inputDim >= 1,
+    opts !== undefined && Number.isFinite(opts.seed),
     "buildSequential",
-    `opts.inputDim must be a positive integer, got ${opts?.inputDim}`,
+    `opts.seed must be a finite number, got ${opts?.seed}`,
   );
-  check(Number.isFinite(opts.seed), "buildSequential", `opts.seed must be a finite number, got ${opts.seed}`);
-  const specs = parseLayers(layers);
+  const plan = isLayerPlan(layers) ? layers : planLayers(layers, inputShapeOf(opts));
   const rng = new Rng(opts.seed);
   const dtype = opts.dtype ?? "float32";
-  let inDim = opts.inputDim;
-  let isFirstLinear = true;
+  const previous: string[] = [];
   const modules: Module[] = [];
-  specs.forEach((spec, index) => {
-    const definition = registry.get(spec.name) as LayerDefinition;
+  plan.layers.forEach((layer, index) => {
+    const definition = registry.get(layer.name) as LayerDefinition;
     const ctx: LayerContext = {
-      inDim,
+      inShape: layer.inShape,
+      outShape: layer.outShape,
       index,
       rng,
       seed: opts.seed,
       dtype,
-      isFirstLinear,
+      previous: [...previous],
       isFirst: index === 0,
       computeInputGrad: opts.computeInputGrad ?? false,
     };
-    const built = definition.build(spec.config, ctx);
-    if (!(Number.isInteger(built?.outDim) && built.outDim >= 1)) {
-      fail("buildSequential", `layers[${index}] (${spec.name}) built no module with a positive outDim`);
+    const module = definition.build(layer.config, ctx);
+    if (module === null || typeof module !== "object" || typeof module.forward !== "function") {
+      fail("buildSequential", `layers[${index}] (${layer.name}): build returned no module`);
     }
-    if (built.module instanceof Linear) isFirstLinear = false;
-    modules.push(built.module);
-    inDim = built.outDim;
+    modules.push(module);
+    previous.push(layer.name);
   });
-  return new Sequential(modules, { outDim: inDim });
+  return new Sequential(modules, { outShape: plan.outShape });
+}
+
+function isLayerPlan(value: unknown): value is LayerPlan {
+  return (
+    value !== null && typeof value === "object" && !Array.isArray(value) && "layers" in value && "outShape" in value
+  );
+}
+
+function inputShapeOf(opts: BuildOptions): number[] {
+  if (opts.inputShape !== undefined) {
+    checkShape(opts.inputShape, "buildSequential: opts.inputShape");
+    return [...opts.inputShape];
+  }
+  check(
+    Number.isInteger(opts.inputDim) && (opts.inputDim as number) >= 1,
+    "buildSequential",
+    `opts.inputShape or a positive integer opts.inputDim is required, got ${opts.inputDim}`,
+  );
+  return [opts.inputDim as number];
 }
 
 /** The assignment's MLP as a layer list: Linear → ReLU → … → Linear (logits). */
@@ -271,27 +363,43 @@ export function mlpLayers(hiddenDims: readonly number[], classes: number): Layer
 const positiveInt = z.number().int().positive();
 const noOptions = z.strictObject({}, { error: "expected no options ({})" });
 
+/**
+ * The width of a flat sample ([features]), or a LayerShapeError for any other shape: layers that mix every
+ * feature (Linear, BatchNorm1d) take `(N, features)` as PyTorch's do, and "flatten" bridges from images.
+ */
+export function flatWidth(inShape: readonly number[]): number {
+  if (inShape.length !== 1) {
+    throw new LayerShapeError(
+      `layer: expected a flat input [features], got [${inShape.join(", ")}] (put "flatten" before it)`,
+    );
+  }
+  return inShape[0];
+}
+
 registerLayer("linear", {
   schema: z.union([positiveInt.transform((out) => ({ out })), z.strictObject({ out: positiveInt })], {
     error: "expected a positive integer width or { out: positive integer }",
   }),
-  build: ({ out }, ctx) => ({
-    module: new Linear(ctx.inDim, out, {
+  build: ({ out }, ctx) =>
+    new Linear(flatWidth(ctx.inShape), out, {
       rng: ctx.rng,
       dtype: ctx.dtype,
-      init: ctx.isFirstLinear ? "kaiming-input" : "kaiming",
+      // The homework's init: the first Linear of a model is fed raw inputs, not a ReLU's output.
+      init: ctx.previous.includes("linear") ? "kaiming" : "kaiming-input",
       computeInputGrad: !ctx.isFirst || ctx.computeInputGrad,
     }),
-    outDim: out,
-  }),
-  shape: ({ out }, inDim) => ({ outDim: out, parameters: out * inDim + out }),
+  shape: ({ out }, inShape) => {
+    const inDim = flatWidth(inShape);
+    return { outShape: [out], parameters: out * inDim + out };
+  },
 });
 
-registerLayer("relu", { schema: noOptions, build: (_c, ctx) => ({ module: new ReLU(), outDim: ctx.inDim }) });
+registerLayer("relu", { schema: noOptions, build: () => new ReLU() });
 
 registerLayer("softmax", {
   schema: noOptions,
-  build: (_c, ctx) => ({ module: new Softmax(), outDim: ctx.inDim }),
+  build: () => new Softmax(),
+  shape: (_c, inShape) => ({ outShape: [flatWidth(inShape)], parameters: 0 }),
 });
 
 registerLayer("batchnorm1d", {
@@ -300,15 +408,17 @@ registerLayer("batchnorm1d", {
     eps: z.number().positive().optional(),
     affine: z.boolean().optional(),
   }),
-  build: (config, ctx) => ({
-    module: new BatchNorm1d(ctx.inDim, { ...config, dtype: ctx.dtype }),
-    outDim: ctx.inDim,
-  }),
-  shape: (config, inDim) => ({
-    outDim: inDim,
-    parameters: config.affine === false ? 0 : 2 * inDim,
-    buffers: 2 * inDim + 1,
-  }),
+  build: (config, ctx) => new BatchNorm1d(flatWidth(ctx.inShape), { ...config, dtype: ctx.dtype }),
+  shape: (config, inShape) => {
+    const features = flatWidth(inShape);
+    return {
+      outShape: [features],
+      parameters: config.affine === false ? 0 : 2 * features,
+      buffers: 2 * features + 1,
+      // output, input gradient and the normalised input
+      activations: 3 * features,
+    };
+  },
 });
 
 const probability = z.number().min(0).lt(1);
@@ -316,8 +426,13 @@ registerLayer("dropout", {
   schema: z.union([probability.transform((p) => ({ p })), z.strictObject({ p: probability })], {
     error: "expected a drop probability in [0, 1) or { p: number in [0, 1) }",
   }),
-  build: ({ p }, ctx) => ({
-    module: new Dropout(p, { rng: new Rng(layerSeed(ctx.seed, ctx.index)) }),
-    outDim: ctx.inDim,
-  }),
+  build: ({ p }, ctx) => new Dropout(p, { rng: new Rng(layerSeed(ctx.seed, ctx.index)) }),
+  shape: (_c, inShape) => ({ outShape: [...inShape], parameters: 0, activations: 3 * sizeOf(inShape) }),
 });
+
+// Convolution layers (conv2d): entries below this line.
+
+// Pooling and reshaping (maxpool2d, avgpool2d, adaptiveavgpool2d, flatten): entries below this line.
+
+// Normalisation over channels and element-wise activations (batchnorm2d, tanh, sigmoid, leakyrelu, gelu):
+// entries below this line.

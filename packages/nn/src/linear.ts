@@ -102,7 +102,7 @@ export class Linear extends ModuleBase {
       { name: "bias", value: this.bias, grad: this.biasGrad },
     ];
     const computeDx = this.computeInputGrad;
-    this.cache = new BufferCache((rows, _cols, dtype) => ({
+    this.cache = new BufferCache(([rows], dtype) => ({
       y: residentZeros([rows, outDim], dtype),
       dx: computeDx ? residentZeros([rows, inDim], dtype) : null,
     }));
@@ -111,7 +111,7 @@ export class Linear extends ModuleBase {
   forward(x: Tensor): Tensor {
     const rows = expect2d(x, "Linear.forward: input", this.inDim);
     expectDtype(x, this.dtype, "Linear.forward: input");
-    const { y } = this.cache.get(rows, this.inDim, this.dtype);
+    const { y } = this.cache.get([rows, this.inDim], this.dtype);
     gemm(false, true, 1, x, this.weight, 0, y); // Y = X Wᵀ
     addRowVector(y, y, this.bias); // + b (broadcast over rows)
     this.input = x;
@@ -131,7 +131,7 @@ export class Linear extends ModuleBase {
     sumAxis0(this.biasScratch, dY); // db += 1ᵀ dY (column sums in float64, rounded once)
     add(this.biasGrad, this.biasGrad, this.biasScratch);
     if (!this.computeInputGrad) return null;
-    const { dx } = this.cache.get(x.shape[0], this.inDim, this.dtype);
+    const { dx } = this.cache.get([x.shape[0], this.inDim], this.dtype);
     gemm(false, false, 1, dY, this.weight, 0, dx as Tensor); // dX = dY W
     return dx;
   }

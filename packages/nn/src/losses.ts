@@ -30,9 +30,9 @@ interface GradBuffers {
 }
 
 function gradBuffers(): BufferCache<GradBuffers> {
-  return new BufferCache((rows: number, cols: number, dtype: DType) => ({
-    dx: zeros([rows, cols], dtype),
-    lse: zeros([rows], dtype),
+  return new BufferCache((shape: readonly number[], dtype: DType) => ({
+    dx: zeros([...shape], dtype),
+    lse: zeros([shape[0]], dtype),
   }));
 }
 
@@ -67,7 +67,7 @@ export class CrossEntropy implements Loss {
     const labels = this.labels;
     if (p === null || labels === null) throw new NnError("CrossEntropy.backward: called before forward");
     const [rows, cols] = p.shape;
-    const { dx } = this.buffers.get(rows, cols, dtypeOf(p, "CrossEntropy.backward"));
+    const { dx } = this.buffers.get([rows, cols], dtypeOf(p, "CrossEntropy.backward"));
     dx.data.fill(0);
     for (let i = 0; i < rows; i++) {
       const pi = p.data[p.offset + i * p.stride[0] + labels[i] * p.stride[1]];
@@ -84,10 +84,10 @@ export class CrossEntropy implements Loss {
  * Backward: dL/dZ = (softmax(Z) − T)/S, T the one-hot labels.
  */
 export class SoftmaxCrossEntropy implements Loss {
-  private readonly buffers = new BufferCache((rows: number, cols: number, dtype: DType) => ({
-    dx: zeros([rows, cols], dtype),
-    probabilities: zeros([rows, cols], dtype),
-    lse: zeros([rows], dtype),
+  private readonly buffers = new BufferCache((shape: readonly number[], dtype: DType) => ({
+    dx: zeros([...shape], dtype),
+    probabilities: zeros([...shape], dtype),
+    lse: zeros([shape[0]], dtype),
   }));
   private logits: Tensor | null = null;
   private labels: ArrayLike<number> | null = null;
@@ -99,8 +99,7 @@ export class SoftmaxCrossEntropy implements Loss {
     const cols = logits.shape[1];
     checkLabels(labels, rows, cols, "SoftmaxCrossEntropy.forward: labels");
     const { lse, probabilities } = this.buffers.get(
-      rows,
-      cols,
+      [rows, cols],
       dtypeOf(logits, "SoftmaxCrossEntropy.forward: logits"),
     );
     softmaxRows(probabilities, logits, lse);
@@ -122,7 +121,7 @@ export class SoftmaxCrossEntropy implements Loss {
     if (z === null || labels === null || y === null)
       throw new NnError("SoftmaxCrossEntropy.backward: called before forward");
     const [rows, cols] = z.shape;
-    const { dx } = this.buffers.get(rows, cols, dtypeOf(z, "SoftmaxCrossEntropy.backward"));
+    const { dx } = this.buffers.get([rows, cols], dtypeOf(z, "SoftmaxCrossEntropy.backward"));
     dx.data.set(y.data); // Y (both are our own contiguous buffers of the same shape)
     for (let i = 0; i < rows; i++) dx.data[i * cols + labels[i]] -= 1; // Y − T
     scale(dx, dx, 1 / rows); // (Y − T)/S

@@ -23,17 +23,12 @@ function requireFloat64(t: Tensor, where: string): void {
   }
 }
 
-/** Σ_ij A_ij B_ij over two 2-D tensors of equal shape, any strides. */
+/** Σ A ∘ B over two tensors of equal shape (any rank, any strides). */
 function innerProduct(a: Tensor, b: Tensor): number {
-  const [rows, cols] = a.shape;
+  const av = snapshot(a);
+  const bv = snapshot(b);
   let s = 0;
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      s +=
-        a.data[a.offset + i * a.stride[0] + j * a.stride[1]] *
-        b.data[b.offset + i * b.stride[0] + j * b.stride[1]];
-    }
-  }
+  for (let i = 0; i < av.length; i++) s += av[i] * bv[i];
   return s;
 }
 
@@ -44,7 +39,7 @@ function snapshot(t: Tensor): Float64Array {
 
 /**
  * Checks `module.backward` against central differences: one record for the input
- * (unless backward returns null) and one per parameter. `input` (float64, 2-D) is
+ * (unless backward returns null) and one per parameter. `input` (float64, any batch shape) is
  * copied; the module's parameters must be float64. The module's gradients are zeroed
  * and left holding the analytical values.
  */

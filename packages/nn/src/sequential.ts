@@ -6,8 +6,8 @@ import { Linear } from "./linear.js";
 import { type Buffer, type Module, ModuleBase, type Parameter, prefixedParameter } from "./module.js";
 
 export interface SequentialOptions {
-  /** Width of the last module's output, when known (buildSequential records it). */
-  outDim?: number;
+  /** Shape of one sample of the last module's output, when known (buildSequential records it). */
+  outShape?: readonly number[];
 }
 
 /**
@@ -17,14 +17,14 @@ export interface SequentialOptions {
  */
 export class Sequential extends ModuleBase {
   readonly modules: readonly Module[];
-  readonly outDim: number | undefined;
+  readonly outShape: readonly number[] | undefined;
   private readonly params: Parameter[];
 
   constructor(modules: Module[], opts: SequentialOptions = {}) {
     super();
     check(Array.isArray(modules), "Sequential", "expected an array of modules");
     this.modules = [...modules];
-    this.outDim = opts.outDim;
+    this.outShape = opts.outShape;
     this.params = this.modules.flatMap((m, i) => m.parameters().map((p) => prefixedParameter(`${i}.`, p)));
   }
 

@@ -38,25 +38,46 @@ export function expectSameShape(a: Tensor, b: Tensor, where: string, what: strin
 }
 
 /**
- * Buffers keyed by (rows, cols, dtype). Training uses one batch size (plus possibly a
- * smaller last evaluation batch), so a handful of entries cover every call; the most
- * recent entry is checked first, so the steady state is a few integer comparisons and
- * no allocation. Old entries are evicted beyond `capacity` so odd batch sizes cannot
- * grow memory without bound.
+ * Asserts `t` is a batch `[N, ...sample]` (N ≥ 1; the sample shape checked when given) and returns N. Tensors
+ * flow between layers in PyTorch's layout: `[N, features]` for flat data, `[N, C, H, W]` for images.
+ */
+export function expectBatch(t: Tensor, where: string, sample?: readonly number[]): number {
+  if (t.shape.length < 2) fail(where, `expected a batch [N, ...sample], got shape [${t.shape}]`);
+  if (!(t.shape[0] >= 1)) fail(where, `expected at least one sample, got shape [${t.shape}]`);
+  if (sample !== undefined) {
+    let same = t.shape.length === sample.length + 1;
+    for (let i = 0; same && i < sample.length; i++) same = t.shape[i + 1] === sample[i];
+    if (!same) fail(where, `expected shape [N, ${sample.join(", ")}], got [${t.shape}]`);
+  }
+  return t.shape[0];
+}
+
+/** Product of a shape's dimensions (1 for []). */
+export function sizeOfShape(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Buffers keyed by (shape, dtype). Training uses one batch size (plus possibly a smaller last evaluation
+ * batch), so a handful of entries cover every call; the most recent entry is checked first, so the steady
+ * state is a few integer comparisons and no allocation. Old entries are evicted beyond `capacity` so odd
+ * batch sizes cannot grow memory without bound.
  */
 export class BufferCache<B> {
-  private entries: { rows: number; cols: number; dtype: DType; buffers: B }[] = [];
+  private entries: { shape: number[]; dtype: DType; buffers: B }[] = [];
 
   constructor(
-    private readonly create: (rows: number, cols: number, dtype: DType) => B,
+    private readonly create: (shape: readonly number[], dtype: DType) => B,
     private readonly capacity = 4,
   ) {}
 
-  get(rows: number, cols: number, dtype: DType): B {
+  get(shape: readonly number[], dtype: DType): B {
     const entries = this.entries;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
-      if (e.rows === rows && e.cols === cols && e.dtype === dtype) {
+      if (e.dtype === dtype && sameDims(e.shape, shape)) {
         if (i !== 0) {
           // Move to the front so the common case is found on the first comparison.
           entries.splice(i, 1);
@@ -65,8 +86,9 @@ export class BufferCache<B> {
         return e.buffers;
       }
     }
-    const buffers = this.create(rows, cols, dtype);
-    entries.unshift({ rows, cols, dtype, buffers });
+    const key = [...shape];
+    const buffers = this.create(key, dtype);
+    entries.unshift({ shape: key, dtype, buffers });
     if (entries.length > this.capacity) entries.pop();
     return buffers;
   }
@@ -75,4 +97,10 @@ export class BufferCache<B> {
   get size(): number {
     return this.entries.length;
   }
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
