@@ -1,22 +1,17 @@
 /** Inverted dropout with a mask drawn from a seeded Rng. */
 import type { Rng, Tensor } from "@nabla/ndarray";
-import { contiguous, isContiguous, reshape, zeros } from "@nabla/ndarray";
+import { zeros } from "@nabla/ndarray";
 import { check, NnError } from "./errors.js";
 import { ModuleBase } from "./module.js";
-import { BufferCache, dtypeOf, expectBatch, expectDtype, expectSameShape } from "./tensors.js";
-
-/** A batch of any shape as [N, values per sample] (a view when contiguous), for the element loops. */
-function asRows(t: Tensor): Tensor {
-  if (t.shape.length === 2) return t;
-  const rows = t.shape[0];
-  const flat = isContiguous(t) ? t : contiguous(t);
-  return reshape(flat, [rows, flat.size / rows]);
-}
-
-/** `t` (a [N, values] buffer) viewed in the batch's own shape. */
-function inShapeOf(t: Tensor, like: Tensor): Tensor {
-  return like.shape.length === 2 ? t : reshape(t, [...like.shape]);
-}
+import {
+  asRows,
+  BufferCache,
+  dtypeOf,
+  expectBatch,
+  expectDtype,
+  expectSameShape,
+  inShapeOf,
+} from "./tensors.js";
 
 export interface DropoutOptions {
   /** Source of the masks; each training forward draws one `rng.uniform()` per element, row-major. */

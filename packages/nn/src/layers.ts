@@ -380,8 +380,10 @@ registerLayer("linear", {
   schema: z.union([positiveInt.transform((out) => ({ out })), z.strictObject({ out: positiveInt })], {
     error: "expected a positive integer width or { out: positive integer }",
   }),
+  // A sample of any shape is read flattened (row-major), so today's layer lists on images keep their bits;
+  // "flatten" before it is the PyTorch-equivalent form.
   build: ({ out }, ctx) =>
-    new Linear(flatWidth(ctx.inShape), out, {
+    new Linear(sizeOf(ctx.inShape), out, {
       rng: ctx.rng,
       dtype: ctx.dtype,
       // The homework's init: the first Linear of a model is fed raw inputs, not a ReLU's output.
@@ -389,7 +391,7 @@ registerLayer("linear", {
       computeInputGrad: !ctx.isFirst || ctx.computeInputGrad,
     }),
   shape: ({ out }, inShape) => {
-    const inDim = flatWidth(inShape);
+    const inDim = sizeOf(inShape);
     return { outShape: [out], parameters: out * inDim + out };
   },
 });

@@ -13,7 +13,7 @@ import {
 } from "@nabla/ndarray";
 import { check, NnError } from "./errors.js";
 import { ModuleBase, type Parameter } from "./module.js";
-import { BufferCache, expect2d, expectDtype, expectSameShape } from "./tensors.js";
+import { asRows, BufferCache, expect2d, expectDtype, expectSameShape, inShapeOf } from "./tensors.js";
 
 /**
  * Weight initialisation.
@@ -66,6 +66,8 @@ export class Linear extends ModuleBase {
   private readonly biasScratch: Tensor;
   private readonly cache: BufferCache<LinearBuffers>;
   private input: Tensor | null = null;
+  /** The last forward's input in its own shape (dX is returned in it). */
+  private batchShaped: Tensor | null = null;
   private output: Tensor | null = null;
 
   constructor(inDim: number, outDim: number, opts: LinearOptions) {
@@ -108,13 +110,16 @@ export class Linear extends ModuleBase {
     }));
   }
 
-  forward(x: Tensor): Tensor {
+  /** Reads a batch of any sample shape flattened (row-major), as Flatten before it would. */
+  forward(input: Tensor): Tensor {
+    const x = input.shape.length > 2 ? asRows(input) : input;
     const rows = expect2d(x, "Linear.forward: input", this.inDim);
     expectDtype(x, this.dtype, "Linear.forward: input");
     const { y } = this.cache.get([rows, this.inDim], this.dtype);
     gemm(false, true, 1, x, this.weight, 0, y); // Y = X Wᵀ
     addRowVector(y, y, this.bias); // + b (broadcast over rows)
     this.input = x;
+    this.batchShaped = input;
     this.output = y;
     return y;
   }
@@ -133,7 +138,7 @@ export class Linear extends ModuleBase {
     if (!this.computeInputGrad) return null;
     const { dx } = this.cache.get([x.shape[0], this.inDim], this.dtype);
     gemm(false, false, 1, dY, this.weight, 0, dx as Tensor); // dX = dY W
-    return dx;
+    return inShapeOf(dx as Tensor, this.batchShaped as Tensor);
   }
 
   /** out×in, contiguous; zeroed here if zeroGrad deferred it. */

@@ -2,7 +2,15 @@
  * Small tensor helpers shared by the modules: dtype detection, shape checks and the
  * per-shape buffer cache that lets a training step run without allocating.
  */
-import { type DType, isFloatArray, dtypeOf as storageDtype, type Tensor } from "@nabla/ndarray";
+import {
+  contiguous,
+  type DType,
+  isContiguous,
+  isFloatArray,
+  reshape,
+  dtypeOf as storageDtype,
+  type Tensor,
+} from "@nabla/ndarray";
 import { fail, NnError } from "./errors.js";
 
 /**
@@ -50,6 +58,23 @@ export function expectBatch(t: Tensor, where: string, sample?: readonly number[]
     if (!same) fail(where, `expected shape [N, ${sample.join(", ")}], got [${t.shape}]`);
   }
   return t.shape[0];
+}
+
+/**
+ * A batch of any shape as [N, values per sample] (a view when contiguous, as every layer's output is), for
+ * layers that read each sample flat: Linear, BatchNorm1d and Softmax read a [C, H, W] sample as its C·H·W
+ * values in row-major order, exactly what "flatten" before them would give.
+ */
+export function asRows(t: Tensor): Tensor {
+  if (t.shape.length === 2) return t;
+  const rows = t.shape[0];
+  const flat = isContiguous(t) ? t : contiguous(t);
+  return reshape(flat, [rows, flat.size / rows]);
+}
+
+/** `t` (a [N, values] buffer) viewed in the shape of the batch `like`. */
+export function inShapeOf(t: Tensor, like: Tensor): Tensor {
+  return like.shape.length === 2 ? t : reshape(t, [...like.shape]);
 }
 
 /** Product of a shape's dimensions (1 for []). */

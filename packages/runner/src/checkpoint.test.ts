@@ -7,6 +7,7 @@ import { checkpointPath } from "./checkpoint.js";
 import { evaluateCheckpoint } from "./evaluate.js";
 import { runExperiment } from "./experiment.js";
 
+// kind "mlp" with layers is the older form of kind "sequential" (still accepted).
 const layered = {
   kind: "mlp" as const,
   layers: [{ linear: 24 }, { batchnorm1d: {} }, "relu", { dropout: 0.2 }, { linear: 10 }],
@@ -39,7 +40,7 @@ describe("checkpoints", () => {
       epoch: String(results.metrics.bestEpoch),
     });
     expect(JSON.parse(metadata.layers)).toEqual(
-      results.spec.model.kind === "mlp" && "layers" in results.spec.model ? results.spec.model.layers : null,
+      results.spec.model.kind === "sequential" ? results.spec.model.layers : null,
     );
     const test = await evaluateCheckpoint(file);
     expect(test.recorded).toEqual({

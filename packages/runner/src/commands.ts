@@ -10,6 +10,10 @@ import {
   positiveIntFlag,
   verbose,
 } from "./cli-args.js";
+import { datasetNames } from "@nabla/data";
+import { registeredLayers } from "@nabla/nn";
+import { optimizerKinds, schedulerKinds } from "@nabla/optim";
+import { ensureBuiltinDatasets } from "./datasets.js";
 import { CancelledError, isUserFacing, UsageError } from "./errors.js";
 import { evalCommand } from "./eval-command.js";
 import { runExperiment } from "./experiment.js";
@@ -19,6 +23,33 @@ import { createProgressRenderer } from "./progress.js";
 import { QUEUE_SWEEP_OPTIONS, queueSweepCommand, workerCommand } from "./queue/command.js";
 import { loadSpecFile, readSpecFile } from "./spec.js";
 import { runSweep, sweepExperiments } from "./sweep.js";
+
+/** Words wrapped to `width` columns, continuation lines indented by `indent`. */
+function wrap(text: string, width = 110, indent = ""): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines.join("\n");
+}
+
+const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(" | ");
+
+/** The spec fields, with the kinds, layers and sources registered now (built-ins and --import modules). */
+export function specFieldsHelp(): string {
+  ensureBuiltinDatasets();
+  return [
+    wrap(
+      `Spec fields (defaults in brackets): name (required), description, model {kind: "sequential" (layers) | "mlp" (hiddenDims [[128]]) | "mlp-tfjs" (hiddenDims, backend ["wasm"])}, optimizer {kind: ${quoted(optimizerKinds())}, ...} [sgd], scheduler {kind: ${quoted(schedulerKinds())}, ...}, lr [0.1], batchSize [128], epochs [10], seed [42], data {source: ${quoted(datasetNames())}, ...} [cifar10].`,
+    ),
+    wrap(`Layers (model.layers, e.g. [{"linear": 128}, "relu", {"linear": 10}]): ${registeredLayers().join(", ")}.`),
+  ].join("\n");
+}
 
 const HELP = {
   main: `nabla — train and sweep nabla experiments
@@ -51,11 +82,7 @@ Options:
   --force, -f     rerun even when the cached results are up to date
   --help, -h      this text
 
-Spec fields (defaults in brackets): name (required), description, model {kind: "mlp" | "mlp-tfjs",
-hiddenDims [[128]], backend (mlp-tfjs) ["wasm"]}, optimizer {kind: "sgd" | "adam" | "adamw", ...} [plain SGD],
-scheduler {kind: "step" | "multistep" | "exponential" | "cosine" | "linear", ...} (stepped per epoch),
-lr [0.1], batchSize [128], epochs [10], seed [42], data {source: "cifar10" | "synthetic", dir,
-splitSeed [42], validationSize [5000]; synthetic: trainCount, testCount, seed [0]}.`,
+`,
   sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue url [--queue-name name]]
 
 spec.json is an experiment spec plus "grid": {"<field path>": [values...]}, e.g.
@@ -95,7 +122,7 @@ async function runCommand(args: string[], io: Out): Promise<number> {
     force: { type: "boolean", short: "f" },
   });
   if (values.help) {
-    io.out.write(`${HELP.run}\n`);
+    io.out.write(`${HELP.run}\n\n${specFieldsHelp()}\n`);
     return 0;
   }
   const file = onePositional(positionals, "run");

@@ -59,8 +59,8 @@ export async function evaluateCheckpoint(
   const module = buildModule(spec, info);
   loadCheckpointInto(module, checkpoint, bytes);
   const model: TrainableModel =
-    spec.model.kind === "mlp"
-      ? nablaModel(module, { step() {} }, inputDim)
+    spec.model.kind !== "mlp-tfjs"
+      ? nablaModel(module, { step() {} }, info.featureShape)
       : await tfjsModel(spec, module, () => spec.lr, inputDim);
   try {
     const data = await loadExperimentData(spec, undefined, options.signal);

@@ -118,8 +118,8 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
   );
   // For mlp-tfjs the nabla optimizer is never stepped: it only carries the lr the scheduler sets.
   const model: TrainableModel =
-    spec.model.kind === "mlp"
-      ? nablaModel(module, optimizer, inputDim)
+    spec.model.kind !== "mlp-tfjs"
+      ? nablaModel(module, optimizer, info.featureShape)
       : await tfjsModel(spec, module, () => optimizer.lr, inputDim);
   try {
     const setupSeconds = (performance.now() - started) / 1000;

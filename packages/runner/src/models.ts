@@ -4,14 +4,16 @@
  * TensorFlow.js. Both expose their state under the nabla Sequential's names, so a checkpoint of either loads
  * into the other.
  */
-import { type DatasetInfo, featureSize } from "@nabla/data";
+import type { DatasetInfo } from "@nabla/data";
 import { fromTypedArray, type Tensor } from "@nabla/ndarray";
 import {
   buildSequential,
   countCorrect,
+  type LayerPlan,
   Linear,
   type Module,
   mlpLayers,
+  planLayers,
   SoftmaxCrossEntropy,
 } from "@nabla/nn";
 import { UserError } from "./errors.js";
@@ -48,13 +50,28 @@ export function modelLayers(spec: ExperimentSpec, info: DatasetInfo): unknown[] 
   return "layers" in model ? model.layers : mlpLayers(model.hiddenDims, info.classNames.length);
 }
 
+const plans = new WeakMap<ExperimentSpec, { featureShape: readonly number[]; plan: LayerPlan }>();
+
+/**
+ * The spec's layer list planned against the dataset's sample shape (per-layer shapes, parameters, memory):
+ * made once per parsed spec — the spec check, pre-flight and the builder share it. Throws @nabla/nn's
+ * one-line error for a layer that cannot take its input.
+ */
+export function modelPlan(spec: ExperimentSpec, info: DatasetInfo): LayerPlan {
+  const known = plans.get(spec);
+  if (known !== undefined && sameShape(known.featureShape, info.featureShape)) return known.plan;
+  const plan = planLayers(modelLayers(spec, info), info.featureShape);
+  plans.set(spec, { featureShape: info.featureShape, plan });
+  return plan;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** Builds the spec's nabla model (float32). For both model kinds the initial weights come from here. */
 export function buildModule(spec: ExperimentSpec, info: DatasetInfo): Module {
-  return buildSequential(modelLayers(spec, info), {
-    inputDim: featureSize(info.featureShape),
-    seed: spec.seed,
-    dtype: "float32",
-  });
+  return buildSequential(modelPlan(spec, info), { seed: spec.seed, dtype: "float32" });
 }
 
 function copyState(state: Record<string, Tensor>): ModelState {
@@ -66,11 +83,19 @@ function copyState(state: Record<string, Tensor>): ModelState {
 /**
  * The runner's training step around a nabla module: the one place a nabla model is trained (the runner's
  * loop, the TF.js cross-check and the benchmarks all call it). The optimizer owns the learning rate.
+ * `sampleShape` is one example's shape ([3072], or [3, 32, 32] for a CNN; a number d means [d]): batches
+ * reach the module as [size, ...sampleShape] views of the loader's rows.
  */
-export function nablaModel(module: Module, optimizer: Stepper, inputDim: number): TrainableModel {
+export function nablaModel(
+  module: Module,
+  optimizer: Stepper,
+  sampleShape: number | readonly number[],
+): TrainableModel {
   const loss = new SoftmaxCrossEntropy();
+  const shape = typeof sampleShape === "number" ? [sampleShape] : [...sampleShape];
+  const values = shape.reduce((n, d) => n * d, 1);
   const forward = (x: Float32Array, size: number) =>
-    module.forward(fromTypedArray(x.subarray(0, size * inputDim), [size, inputDim]));
+    module.forward(fromTypedArray(x.subarray(0, size * values), [size, ...shape]));
   return {
     train: () => {
       module.train();

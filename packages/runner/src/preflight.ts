@@ -7,15 +7,21 @@
 import { constants } from "node:buffer";
 import { freemem, totalmem } from "node:os";
 import { featureSize } from "@nabla/data";
-import { describeLayers } from "@nabla/nn";
 import { experimentDatasetInfo } from "./datasets.js";
 import { SpecError } from "./errors.js";
-import { modelLayers } from "./models.js";
+import { modelPlan } from "./models.js";
 import type { ExperimentSpec } from "./spec.js";
 
 export interface MemoryEstimate {
   /** Bytes by what holds them. */
-  parts: { parameters: number; optimizer: number; activations: number; data: number };
+  parts: {
+    parameters: number;
+    optimizer: number;
+    activations: number;
+    scratch: number;
+    checkpoint: number;
+    data: number;
+  };
   total: number;
   /** The largest single array the run allocates, in elements (typed arrays have a maximum length). */
   largestArray: number;
@@ -29,28 +35,35 @@ function optimizerCopies(spec: ExperimentSpec): number {
   return 2;
 }
 
-/** Bytes the run will need: float32 numbers, except the data, which sources hold as bytes. */
+/**
+ * Bytes the run will need, from the layers' declared shapes (nothing is allocated): float32 numbers, except
+ * the data, which sources hold as bytes.
+ */
 export function estimateMemory(spec: ExperimentSpec): MemoryEstimate {
   const info = experimentDatasetInfo(spec);
   const inputDim = featureSize(info.featureShape);
-  const described = describeLayers(modelLayers(spec, info), inputDim);
-  const widths = [inputDim, ...described.widths];
+  const plan = modelPlan(spec, info);
   // Value, gradient and the best epoch's copy of every parameter; buffers twice (live and best copy).
-  const parameters = 4 * (3 * described.parameters + 2 * described.buffers);
-  const optimizer = 4 * optimizerCopies(spec) * described.parameters;
-  // Each layer keeps its output and its input gradient per batch row (train and a smaller eval batch).
-  const activations = 4 * 2 * 2 * spec.batchSize * widths.reduce((a, b) => a + b, 0);
+  const parameters = 4 * (3 * plan.parameters + 2 * plan.buffers);
+  const optimizer = 4 * optimizerCopies(spec) * plan.parameters;
+  // What each layer keeps per sample for backward (outputs, input gradients, masks), for the training batch
+  // and again for the evaluation batch (the layers' buffers are cached per batch shape).
+  const activations = 4 * 2 * spec.batchSize * plan.activations;
+  // Working memory the layers hold between steps (im2col columns), per training sample.
+  const scratch = 4 * spec.batchSize * plan.scratch;
+  // The safetensors file of the best epoch is encoded in memory before it is written.
+  const checkpoint = 4 * (plan.parameters + plan.buffers);
   const samples = Object.values(info.splitSizes).reduce((a, b) => a + b, 0);
   // The source's bytes plus the loader's resident copy (WebAssembly memory) and one normalised batch.
   const data = 2 * samples * inputDim + 4 * spec.batchSize * inputDim;
-  // One layer's parameters are one array (a Linear's weight), as is each split of the data.
   const largestSplit = Math.max(...Object.values(info.splitSizes)) * inputDim;
-  const largestArray = Math.max(largestSplit, ...described.layerParameters);
-  return {
-    parts: { parameters, optimizer, activations, data },
-    total: parameters + optimizer + activations + data,
-    largestArray,
-  };
+  const largestArray = Math.max(
+    largestSplit,
+    plan.largestParameter,
+    spec.batchSize * Math.max(...plan.layers.map((l) => featureSize(l.outShape))),
+  );
+  const parts = { parameters, optimizer, activations, scratch, checkpoint, data };
+  return { parts, total: Object.values(parts).reduce((a, b) => a + b, 0), largestArray };
 }
 
 /**
@@ -74,7 +87,7 @@ export function formatBytes(n: number): string {
 /** The spec field to change when `part` dominates. */
 function culprit(spec: ExperimentSpec, part: keyof MemoryEstimate["parts"]): string {
   if (part === "data") return spec.data.source === "synthetic" ? "data.trainCount" : "data";
-  if (part === "activations") return "batchSize";
+  if (part === "activations" || part === "scratch") return "batchSize";
   return "layers" in spec.model ? "model.layers" : "model.hiddenDims";
 }
 

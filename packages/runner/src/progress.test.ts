@@ -24,6 +24,7 @@ const step = (s: number): ProgressEvent => ({
   step: s,
   stepsPerEpoch: 351,
   loss: 1.5,
+  samples: s * 128,
   epochElapsedSeconds: s / 10,
 });
 const epoch: ProgressEvent = {
@@ -59,12 +60,27 @@ describe("progress", () => {
     );
   });
 
+  test("a long epoch logs where it is every 30 s without a terminal (batches, samples/s, ETA)", () => {
+    const out = sink(false);
+    const r = createProgressRenderer(out.stream);
+    r.listener(step(100)); // 10 s into the epoch: nothing yet
+    r.listener(step(310)); // 31 s
+    r.listener(step(320)); // 32 s: same period, nothing
+    r.listener(step(351)); // the epoch's last batch: the epoch line follows instead
+    r.listener(epoch);
+    r.clear();
+    expect(out.text()).toBe(
+      "q3: epoch 2/10  310/351 batches  loss 1.5000  1280 samples/s  ETA 0:04\n" +
+        "q3: epoch 2/10  train loss 1.2346  val acc 45.67%  val loss 1.5000  lr 0.1  35.1 s\n",
+    );
+  });
+
   test("a live bar with batches, loss and ETA on a terminal", () => {
     const out = sink(true);
     const r = createProgressRenderer(out.stream);
     r.listener(step(351 - 251)); // 100 steps in 10 s => 251 left at 0.1 s each: 25 s
     expect(out.text()).toContain("q3 epoch 2/10 ");
-    expect(out.text()).toContain(" 100/351 loss 1.5000 ETA 0:25");
+    expect(out.text()).toContain(" 100/351 batches  loss 1.5000  1280 samples/s  ETA 0:25");
     r.listener(epoch);
     // The permanent line is printed after erasing the bar (cursor up + clear), then the bar comes back.
     expect(out.text()).toContain("\x1b[1A\r\x1b[Jq3: epoch 2/10  train loss");

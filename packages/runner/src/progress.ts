@@ -25,6 +25,22 @@ const loss = (x: number) => (Math.abs(x) < 1e4 ? x.toFixed(4) : x.toExponential(
 
 const pct = (x: number | null) => (x === null ? "n/a" : `${(100 * x).toFixed(2)}%`);
 
+/** Without a terminal, a long epoch still prints where it is this often (a log shows a run is alive). */
+export const EPOCH_PROGRESS_LOG_MS = 30_000;
+
+type StepEvent = Extract<ProgressEvent, { type: "step" }>;
+
+/** Batches, running loss, samples/s and the epoch's ETA of a step event (the live bar's and the log's text). */
+export function describeStep(event: StepEvent): string {
+  const perStep = event.epochElapsedSeconds / event.step;
+  const eta = perStep * (event.stepsPerEpoch - event.step);
+  const rate = event.samples / event.epochElapsedSeconds;
+  return (
+    `${event.step}/${event.stepsPerEpoch} batches  loss ${loss(event.loss)}  ` +
+    `${Number.isFinite(rate) ? Math.round(rate) : "--"} samples/s  ETA ${formatDuration(eta)}`
+  );
+}
+
 /** One permanent line per epoch / result; the same text on a terminal and in a log. */
 export function describeEvent(event: ProgressEvent): string | undefined {
   switch (event.type) {
@@ -67,6 +83,8 @@ export function createProgressRenderer(stream: TextOutput): ProgressRenderer {
   // Live bars need cursor movement: only on a terminal that has it and when colour/escapes are not refused.
   const tty = stream.isTTY === true && process.env.TERM !== "dumb" && process.env.NO_COLOR === undefined;
   const bars = new Map<string, string>();
+  /** Per experiment, how many EPOCH_PROGRESS_LOG_MS periods of its current epoch were logged. */
+  const loggedAt = new Map<string, number>();
   let drawn = 0;
   let lastDraw = 0;
 
@@ -99,13 +117,19 @@ export function createProgressRenderer(stream: TextOutput): ProgressRenderer {
     }
     if (event.type === "data") bars.delete(event.name);
     if (event.type === "step") {
-      if (!tty) return;
-      const perStep = event.epochElapsedSeconds / event.step;
-      const eta = perStep * (event.stepsPerEpoch - event.step);
+      if (!tty) {
+        // A log line within a long epoch, every EPOCH_PROGRESS_LOG_MS of it (none for short epochs).
+        const logged = loggedAt.get(event.name) ?? 0;
+        const due = Math.floor((event.epochElapsedSeconds * 1000) / EPOCH_PROGRESS_LOG_MS);
+        if (event.step < event.stepsPerEpoch && due > logged) {
+          loggedAt.set(event.name, due);
+          stream.write(`${event.name}: epoch ${event.epoch}/${event.epochs}  ${describeStep(event)}\n`);
+        } else if (event.step === event.stepsPerEpoch) loggedAt.delete(event.name);
+        return;
+      }
       bars.set(
         event.name,
-        `${event.name} epoch ${event.epoch}/${event.epochs} ${bar(event.step / event.stepsPerEpoch, 24)} ` +
-          `${event.step}/${event.stepsPerEpoch} loss ${loss(event.loss)} ETA ${formatDuration(eta)}`,
+        `${event.name} epoch ${event.epoch}/${event.epochs} ${bar(event.step / event.stepsPerEpoch, 24)} ${describeStep(event)}`,
       );
       if (performance.now() - lastDraw < 100 && event.step !== event.stepsPerEpoch) return;
       erase();

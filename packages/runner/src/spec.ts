@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { type DataConfig, dataConfigSchema, datasetInfo, featureSize } from "@nabla/data";
-import { describeLayers, layersSchema } from "@nabla/nn";
+import { type DataConfig, dataConfigSchema, datasetInfo } from "@nabla/data";
+import { layersSchema, NnError } from "@nabla/nn";
 import { optimizerConfigSchema, type SchedulerConfig, schedulerConfigSchema } from "@nabla/optim";
 import { z } from "zod";
 import { ensureBuiltinDatasets } from "./datasets.js";
 import { SpecError } from "./errors.js";
+import { modelPlan } from "./models.js";
 import { formatSpecError } from "./spec-errors.js";
 
 /**
@@ -35,27 +36,26 @@ function expectedOneOf(field: string, names: readonly string[]): { error: string
   return { error: `expected ${field} to be one of ${names.map((n) => `"${n}"`).join(", ")}` };
 }
 
-/** Lets `{"hiddenDims": [256]}` mean the default kind, so partial objects (and grid paths) work. */
-function defaultKind<T extends z.ZodType>(field: string, kind: string, schema: T) {
-  return z.preprocess(
-    (v) =>
-      v !== null && typeof v === "object" && !Array.isArray(v) && !(field in v) ? { [field]: kind, ...v } : v,
-    schema,
-  );
-}
-
 /** A layer list in its canonical JSON form: one `{ name: config }` object per layer, configs normalised. */
 export type LayerList = Record<string, unknown>[];
 
+/** The model kind a spec means when it names none: a layer list is "sequential", anything else the MLP. */
+function defaultModelKind<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v) || "kind" in v) return v;
+    return { kind: "layers" in v ? "sequential" : "mlp", ...v };
+  }, schema);
+}
+
 function modelSchema() {
   const layers = layersSchema().transform((specs): LayerList => specs.map((s) => ({ [s.name]: s.config })));
-  return defaultKind(
-    "kind",
-    "mlp",
+  return defaultModelKind(
     z.discriminatedUnion(
       "kind",
       [
-        /** hiddenDims: the assignment's MLP, Linear → ReLU → … → Linear; or any layer list of @nabla/nn's registry. */
+        /** Any layer list of @nabla/nn's registry, run in order (a CNN, an MLP with BatchNorm, …). */
+        z.strictObject({ kind: z.literal("sequential"), layers }),
+        /** hiddenDims: the assignment's MLP, Linear → ReLU → … → Linear; `layers` is kept as "sequential". */
         z.strictObject({
           kind: z.literal("mlp"),
           hiddenDims: z.array(positiveInt).optional(),
@@ -68,27 +68,27 @@ function modelSchema() {
           backend: z.enum(["wasm", "cpu"]).default("wasm"),
         }),
       ],
-      expectedOneOf("kind", ["mlp", "mlp-tfjs"]),
+      expectedOneOf("kind", ["sequential", "mlp", "mlp-tfjs"]),
     ),
   ).transform((m, ctx): ModelSpec => {
-    if (m.kind === "mlp-tfjs") return m;
+    if (m.kind !== "mlp") return m;
     if (m.hiddenDims !== undefined && m.layers !== undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["layers"],
-        message: "expected either hiddenDims (the assignment's MLP) or layers, not both",
+        message: 'expected either hiddenDims (the assignment\'s MLP) or layers (kind "sequential"), not both',
       });
       return z.NEVER;
     }
     return m.layers !== undefined
-      ? { kind: "mlp", layers: m.layers }
+      ? { kind: "sequential", layers: m.layers }
       : { kind: "mlp", hiddenDims: m.hiddenDims ?? [...DEFAULTS.hiddenDims] };
   });
 }
 
 export type ModelSpec =
   | { kind: "mlp"; hiddenDims: number[] }
-  | { kind: "mlp"; layers: LayerList }
+  | { kind: "sequential"; layers: LayerList }
   | { kind: "mlp-tfjs"; hiddenDims: number[]; backend: "wasm" | "cpu" };
 
 /** An optimizer config as a spec holds it: @nabla/optim's, without `lr` (the spec's top-level `lr` is the one). */
@@ -136,6 +136,7 @@ export interface ExperimentSpecInput {
   description?: string;
   model?:
     | { kind?: "mlp"; hiddenDims?: number[]; layers?: unknown[] }
+    | { kind?: "sequential"; layers: unknown[] }
     | { kind: "mlp-tfjs"; hiddenDims?: number[]; backend?: "wasm" | "cpu" };
   optimizer?: { kind?: string } & Record<string, unknown>;
   scheduler?: { kind: string } & Record<string, unknown>;
@@ -200,19 +201,20 @@ function checkCombination(spec: ExperimentSpec, ctx: Ctx): void {
     }
   }
   const classes = info.classNames.length;
-  if (model.kind === "mlp" && "layers" in model) {
-    let outDim: number;
+  if (model.kind === "sequential") {
+    let outShape: number[];
     try {
-      outDim = describeLayers(model.layers, featureSize(info.featureShape)).outDim;
+      outShape = modelPlan(spec, info).outShape;
     } catch (err) {
-      issue(ctx, ["model", "layers"], (err as Error).message.replace(/^parseLayers: /, ""));
+      if (!(err instanceof NnError)) throw err;
+      issue(ctx, ["model", "layers"], err.message.replace(/^(parseLayers|planLayers): /, ""));
       return;
     }
-    if (outDim !== classes) {
+    if (outShape.length !== 1 || outShape[0] !== classes) {
       issue(
         ctx,
         ["model", "layers", model.layers.length - 1],
-        `expected the last layer to give ${classes} outputs (the classes of ${data.source}), got ${outDim}`,
+        `expected the last layer to give ${classes} outputs (the classes of ${data.source}), got [${outShape.join(", ")}]`,
       );
     }
   }
@@ -282,8 +284,12 @@ function parseWith<T extends z.ZodType>(schema: T, input: unknown, source: strin
   return result.data;
 }
 
+/** Specs this thread has parsed: handing one back to parseSpec (the CLI, then runExperiment) costs nothing. */
+const parsedSpecs = new WeakSet<object>();
+
 /** Validates one experiment spec and fills in the defaults; throws SpecError with a one-line message. */
 export function parseSpec(input: unknown, source = "spec"): ExperimentSpec {
+  if (input !== null && typeof input === "object" && parsedSpecs.has(input)) return input as ExperimentSpec;
   if (input !== null && typeof input === "object" && !Array.isArray(input) && "kind" in input) {
     throw new SpecError(
       `${source}: kind: a spec with a kind is a task (run it with \`nabla experiments\` and the module that registers it)`,
@@ -297,7 +303,9 @@ export function parseSpec(input: unknown, source = "spec"): ExperimentSpec {
   if (input !== null && typeof input === "object" && "grid" in input) {
     throw new SpecError(`${source}: grid: a spec with a grid is a sweep (use runSweep / \`nabla sweep\`)`);
   }
-  return parseWith(experimentSpecSchema(), input, source);
+  const spec = parseWith(experimentSpecSchema(), input, source);
+  parsedSpecs.add(spec);
+  return spec;
 }
 
 /** Spec files are small; anything larger is refused before it is read. */

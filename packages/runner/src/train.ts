@@ -23,6 +23,8 @@ export type ProgressEvent =
       stepsPerEpoch: number;
       /** Mean loss of this epoch's steps so far. */
       loss: number;
+      /** Training samples seen this epoch so far. */
+      samples: number;
       epochElapsedSeconds: number;
     }
   | {
@@ -157,11 +159,13 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
     let lastEvent = started;
     let sum = 0;
     let step = 0;
+    let samples = 0;
     model.train();
     for (const batch of opts.train.epoch(epoch - 1)) {
       const loss = opts.model.trainStep(batch.x, batch.y, batch.size);
       stepLosses.push(loss);
       step++;
+      samples += batch.size;
       if (!Number.isFinite(loss)) {
         divergedAtEpoch = epoch;
         break;
@@ -178,6 +182,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
           step,
           stepsPerEpoch,
           loss: sum / step,
+          samples,
           epochElapsedSeconds: (now - started) / 1000,
         });
       }

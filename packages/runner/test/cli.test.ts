@@ -115,6 +115,7 @@ describe("nabla CLI", () => {
         step: 1,
         stepsPerEpoch: 2,
         loss: 1,
+        samples: 128,
         epochElapsedSeconds: 1,
       });
       renderer.listener({

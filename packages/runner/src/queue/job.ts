@@ -29,6 +29,7 @@ const progressSchema = z.discriminatedUnion("type", [
     step: count,
     stepsPerEpoch: count,
     loss: real,
+    samples: count,
     epochElapsedSeconds: real,
   }),
   z.object({
