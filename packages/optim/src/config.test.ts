@@ -312,8 +312,19 @@ describe("config errors", () => {
         milestones: [],
       }),
     ).toThrow(
-      /^scheduler.schedulers\[0\].kind: expected kind to be one of "step", "multistep", "exponential", "cosine", "linear", got "sequential"$/,
+      /^scheduler.schedulers\[0\].kind: expected kind to be one of ("[a-z-]+", )*"[a-z-]+", got "sequential"$/,
     );
+    // the kinds offered are the chainable ones: neither "sequential" itself nor a per-step kind such as "onecycle"
+    const offered = (() => {
+      try {
+        parseSchedulerConfig({ kind: "sequential", schedulers: [{ kind: "sequential" }], milestones: [] });
+      } catch (e) {
+        return (e as Error).message.replace(/^.* one of (.*), got .*$/, "$1").split(", ");
+      }
+    })();
+    expect(offered).toContain('"linear"');
+    expect(offered).not.toContain('"sequential"');
+    expect(offered).not.toContain('"onecycle"');
     expect(() => parseOptimizerConfig({ kind: "rmsprop" }, "exp.json")).toThrow(
       /^exp.json: optimizer.kind: expected kind to be one of "sgd", "adam", "adamw", got "rmsprop"$/,
     );

@@ -24,9 +24,16 @@ export {
   LRScheduler,
   type LRSchedulerState,
   type Scheduler,
+  type SchedulerInterval,
   type SchedulerStateBase,
 } from "./lr-scheduler.js";
 export { MultiStepLR, type MultiStepLROptions, multistepConfigSchema } from "./multistep-lr.js";
+export {
+  OneCycleLR,
+  type OneCycleLROptions,
+  type OneCycleLRState,
+  onecycleConfigSchema,
+} from "./one-cycle-lr.js";
 export { Optimizer, type OptimizerStateBase } from "./optimizer.js";
 export type { FloatArray, JsonNumber } from "./params.js";
 export {
@@ -47,8 +54,10 @@ export {
   registerScheduler,
   type SchedulerConfig,
   type SchedulerConfigInput,
+  type SchedulerContext,
   type SchedulerEntry,
   schedulerConfigSchema,
+  schedulerInterval,
   schedulerKinds,
 } from "./registry.js";
 export {

@@ -6,10 +6,23 @@ import { Optimizer } from "./optimizer.js";
 const lrList = z.tuple([lrSchema], { error: "expected an array of one lr" });
 const lastEpochSchema = z.number().int("expected an integer >= -1").min(-1, "expected an integer >= -1");
 
-/** What every scheduler offers (LRScheduler subclasses and SequentialLR). */
+/**
+ * When a scheduler's step() is called, as in PyTorch: "epoch", once after each epoch's optimizer steps (every
+ * scheduler but OneCycleLR); "step", after every optimizer step (OneCycleLR, whose schedule counts batches).
+ */
+export type SchedulerInterval = "step" | "epoch";
+
+/** What every scheduler offers (LRScheduler subclasses, SequentialLR and OneCycleLR). */
 export interface Scheduler {
   readonly optimizer: Optimizer;
-  /** Advance one epoch; call once per epoch after that epoch's optimizer steps, as in PyTorch. */
+  /** Whether step() follows every optimizer step or every epoch; the caller's loop must honour it. */
+  readonly interval: SchedulerInterval;
+  /**
+   * For a "step" scheduler: the step() calls its schedule has after construction (one more throws, as in torch).
+   * Undefined for "epoch" schedulers, which can be stepped forever.
+   */
+  readonly totalSteps?: number;
+  /** Advance one interval (see `interval`), after that interval's optimizer steps, as in PyTorch. */
   step(): void;
   /** The lr set by the most recent step (or by construction), one entry per parameter group (here always one). */
   getLastLr(): number[];
@@ -38,6 +51,8 @@ export interface LRSchedulerState extends SchedulerStateBase {
  */
 export abstract class LRScheduler implements Scheduler {
   readonly optimizer: Optimizer;
+  /** Every torch LRScheduler of this package counts epochs; a per-batch subclass overrides it with "step". */
+  readonly interval: SchedulerInterval = "epoch";
   lastEpoch = -1;
   baseLrs: number[];
   /** torch's _step_count: number of step() calls including the initial one (CosineAnnealingLR reads it). */

@@ -23,6 +23,13 @@ import {
 
 const signSgdOptions = { lr: z.number().min(0, "expected a number >= 0") };
 
+// The built-in kinds, taken before this file registers its own, so no test here lists them (a new built-in
+// would otherwise break it).
+const builtinOptimizers = optimizerKinds();
+const builtinSchedulers = schedulerKinds();
+const quoted = (kinds: string[]) => kinds.map((k) => JSON.stringify(k)).join(", ");
+const exactly = (message: string) => new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+
 /** signSGD (Bernstein et al. 2018): p -= lr * sign(g). */
 class SignSGD extends Optimizer {
   constructor(params: Parameter[], options: { lr: number }) {
@@ -92,16 +99,8 @@ registerScheduler({
 
 describe("registering an optimizer and a scheduler from user code", () => {
   it("adds their kinds after the built-ins", () => {
-    expect(optimizerKinds()).toEqual(["sgd", "adam", "adamw", "sign-sgd"]);
-    expect(schedulerKinds()).toEqual([
-      "step",
-      "multistep",
-      "exponential",
-      "cosine",
-      "linear",
-      "sequential",
-      "constant-factor",
-    ]);
+    expect(optimizerKinds()).toEqual([...builtinOptimizers, "sign-sgd"]);
+    expect(schedulerKinds()).toEqual([...builtinSchedulers, "constant-factor"]);
   });
 
   it("accepts their configs in the schemas built after registering, and builds and runs them", () => {
@@ -156,12 +155,16 @@ describe("registering an optimizer and a scheduler from user code", () => {
 
   it("lists the registered kinds, user ones included, when a kind is wrong or missing", () => {
     expect(() => parseOptimizerConfig({ kind: "rmsprop" })).toThrow(
-      /^optimizer.kind: expected kind to be one of "sgd", "adam", "adamw", "sign-sgd", got "rmsprop"$/,
+      exactly(
+        `optimizer.kind: expected kind to be one of ${quoted([...builtinOptimizers, "sign-sgd"])}, got "rmsprop"`,
+      ),
     );
     expect(() =>
       createScheduler({ factor: 0.5 } as never, new SGD([param("w", new Float64Array(1))], { lr: 1 })),
     ).toThrow(
-      /^scheduler.kind: expected kind to be one of "step", .*"sequential", "constant-factor", got nothing$/,
+      exactly(
+        `scheduler.kind: expected kind to be one of ${quoted([...builtinSchedulers, "constant-factor"])}, got nothing`,
+      ),
     );
   });
 
@@ -188,7 +191,7 @@ describe("registering an optimizer and a scheduler from user code", () => {
         create: () => ({}) as never,
       }),
     ).toThrow(/^registerScheduler: kind: expected a non-empty string, got ""$/);
-    expect(optimizerKinds()).toHaveLength(4);
-    expect(schedulerKinds()).toHaveLength(7);
+    expect(optimizerKinds()).toEqual([...builtinOptimizers, "sign-sgd"]);
+    expect(schedulerKinds()).toEqual([...builtinSchedulers, "constant-factor"]);
   });
 });

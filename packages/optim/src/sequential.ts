@@ -68,6 +68,8 @@ export interface SequentialLRState extends SchedulerStateBase {
  */
 export class SequentialLR implements Scheduler {
   readonly optimizer: Optimizer;
+  /** Its milestones are epochs, and so are its children's schedules (a "step" kind cannot be a child). */
+  readonly interval = "epoch";
   lastEpoch: number;
   private readonly schedulers: LRScheduler[];
   private milestones: number[];
@@ -172,8 +174,8 @@ const optionsSchema = z
 export const sequentialEntry: SchedulerEntry<typeof sequentialConfigSchema> = {
   kind: "sequential",
   schema: sequentialConfigSchema,
-  create: (config, optimizer) => {
-    const children = config.schedulers.map((c) => createScheduler(c, optimizer));
+  create: (config, optimizer, context) => {
+    const children = config.schedulers.map((c) => createScheduler(c, optimizer, context));
     return new SequentialLR(optimizer, {
       schedulers: children as LRScheduler[],
       milestones: config.milestones,

@@ -41,12 +41,30 @@ export interface SchedulerFixture {
   cosineRecursiveVsClosedForm: { case: string; maxRelativeDifferenceRecursiveVsClosedForm: number }[];
 }
 
+/** fixtures/one-cycle.json: OneCycleLR schedules step by step, and optimizer trajectories under it. */
+export interface OneCycleFixture {
+  torchVersion: string;
+  schedules: {
+    name: string;
+    optimizer: "SGD" | "Adam";
+    options: Record<string, unknown>;
+    scheduler: SchedulerSpec;
+    initialLr: number;
+    totalSteps: number;
+    lrs: number[];
+    momenta: number[];
+    stepBeyondError: string;
+  }[];
+  trajectories: (OptimizerCase & { schedule: SchedulerSpec; lrs: number[]; momenta: number[] })[];
+}
+
 function loadJson<T>(file: string): T {
   return JSON.parse(readFileSync(new URL(`../fixtures/${file}`, import.meta.url), "utf8")) as T;
 }
 
 export const optimizerFixture = loadJson<OptimizerFixture>("optimizers.json");
 export const schedulerFixture = loadJson<SchedulerFixture>("schedulers.json");
+export const oneCycleFixture = loadJson<OneCycleFixture>("one-cycle.json");
 
 /** A 1-D Parameter over `value` with a zero gradient of the same dtype (or over `grad` when given). */
 export function param(name: string, value: FloatArray, grad?: FloatArray): Parameter {
@@ -84,6 +102,7 @@ const SCHEDULER_KINDS: Record<string, string> = {
   CosineAnnealingLR: "cosine",
   LinearLR: "linear",
   SequentialLR: "sequential",
+  OneCycleLR: "onecycle",
 };
 
 /** The fixture's optimizer, built through its config (createOptimizer), as the runner builds it. */
