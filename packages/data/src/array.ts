@@ -46,7 +46,8 @@ export interface ArrayDatasetOptions {
  * The hold-out is @nabla/cifar's splitTrainValidation: p = Rng(seed).permutation(N), validation = p[0 .. v)
  * and train = the rest, both in their original order (the split decides membership; shuffling is the
  * stream's job). Held-out splits index into the train arrays rather than copying them. The arrays are not
- * copied either: do not change them while the dataset is in use.
+ * copied either: do not change them while the dataset is in use. `rawZero` is what a raw 0 of each channel
+ * becomes (the padding value of augmentBatches).
  */
 export function arrayDataset(options: ArrayDatasetOptions): Dataset {
   const where = "arrayDataset";
@@ -81,6 +82,9 @@ export function arrayDataset(options: ArrayDatasetOptions): Dataset {
     featureShape,
     classNames: Object.freeze([...classNames]),
     splits: Object.freeze(splits),
+    // fround(fround(0 · scale) + bias) for bytes and floats alike; `0 +` turns the bias −0 of mean 0 into the +0
+    // a raw 0 becomes.
+    rawZero: Object.freeze(Array.from(norm.bias, (b) => Math.fround(0 + b))),
   });
 }
 

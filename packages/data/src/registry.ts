@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { augmentProblem, augmentSchema, type TransformInput } from "./augment.js";
 import { DataError } from "./errors.js";
 import type { Dataset, DatasetInfo } from "./types.js";
 
@@ -35,8 +36,13 @@ export interface DatasetSource<C extends object = object> {
   cacheIdentity?(config: C): unknown;
 }
 
-/** A parsed `data` config: the discriminator plus the source's own fields. */
-export type DataConfig = { readonly source: string } & Readonly<Record<string, unknown>>;
+/**
+ * A parsed `data` config: the discriminator, the source's own fields and, when given and not empty, `augment`
+ * (the training batches' transforms, see augmentBatches; the source never sees it).
+ */
+export type DataConfig = { readonly source: string; readonly augment?: readonly TransformInput[] } & Readonly<
+  Record<string, unknown>
+>;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const sources = new Map<string, DatasetSource>();
@@ -68,12 +74,17 @@ export function registerDataset<C extends object>(source: DatasetSource<C>): voi
   if (shape === null) {
     throw new DataError(where, `${name}.schema`, "expected a z.strictObject of the source's config fields");
   }
-  if ("source" in shape) {
-    throw new DataError(
-      where,
-      `${name}.schema`,
-      'expected no "source" field (the registry adds the discriminator)',
-    );
+  for (const [field, role] of [
+    ["source", "the discriminator"],
+    ["augment", "the transforms of every source"],
+  ]) {
+    if (field in shape) {
+      throw new DataError(
+        where,
+        `${name}.schema`,
+        `expected no "${field}" field (the registry adds ${role})`,
+      );
+    }
   }
   for (const method of ["info", "load"] as const) {
     if (typeof source[method] !== "function") {
@@ -109,7 +120,9 @@ export interface DataConfigSchemaOptions {
 /**
  * A zod schema of `data` configs: a discriminated union on `source` over the sources registered when it is
  * called (build it after registering user sources). A wrong or missing source reports
- * `expected source to be one of "cifar10", "synthetic"`.
+ * `expected source to be one of "cifar10", "synthetic"`. Every source also takes `augment` (optional): its
+ * transforms are checked against the source's info().featureShape, so a crop of flat data fails here, before
+ * anything is read, at path augment[i]; `[]` parses to a config without the field (same as leaving it out).
  */
 export function dataConfigSchema(options: DataConfigSchemaOptions = {}): z.ZodType<DataConfig> {
   const names = datasetNames();
@@ -127,12 +140,24 @@ export function dataConfigSchema(options: DataConfigSchemaOptions = {}): z.ZodTy
     // `source` first, so parsed configs read (and are written to results files) as they are usually typed;
     // the source's cross-field checks are carried over.
     return z
-      .strictObject({ source: z.literal(name), ...schema.shape })
+      .strictObject({ source: z.literal(name), ...schema.shape, augment: augmentSchema().optional() })
       .check(...((schema._zod.def.checks ?? []) as z.core.$ZodCheck<object>[]));
   });
-  const union = z.discriminatedUnion("source", members as unknown as [z.ZodObject, ...z.ZodObject[]], {
-    error: `expected source to be one of ${quoted(names)}`,
-  }) as unknown as z.ZodType<DataConfig>;
+  const union = z
+    .discriminatedUnion("source", members as unknown as [z.ZodObject, ...z.ZodObject[]], {
+      error: `expected source to be one of ${quoted(names)}`,
+    })
+    .transform((parsed, ctx) => {
+      const config = parsed as DataConfig;
+      if (!("augment" in config)) return config;
+      const { augment, ...rest } = config;
+      if (augment === undefined || augment.length === 0) return rest as DataConfig;
+      const problem = augmentProblem(augment, datasetInfo(config).featureShape);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["augment", problem.index], message: problem.problem });
+      }
+      return config;
+    }) as unknown as z.ZodType<DataConfig>;
   if (defaultSource === undefined) return union;
   return z.preprocess(
     (v) =>
@@ -143,9 +168,9 @@ export function dataConfigSchema(options: DataConfigSchemaOptions = {}): z.ZodTy
   ) as unknown as z.ZodType<DataConfig>;
 }
 
-/** The source's fields of a parsed config (without the discriminator), as its methods take them. */
+/** The source's fields of a parsed config (without the discriminator and augment), as its methods take them. */
 function ownFields(config: DataConfig): { source: DatasetSource; fields: object } {
-  const { source, ...fields } = config;
+  const { source, augment: _augment, ...fields } = config;
   return { source: datasetSource(source), fields };
 }
 
@@ -163,13 +188,16 @@ export function loadDataset(config: DataConfig, ctx: LoadContext = {}): Promise<
 
 /**
  * What identifies the data of a parsed config in a results cache key: `{ source, ...cacheIdentity(fields) }`
- * (all fields when the source defines no cacheIdentity). For cifar10 that is the config without `dir`.
+ * (all fields when the source defines no cacheIdentity), then `augment` when the config has it (it changes
+ * what training sees). For cifar10 that is the config without `dir`.
  */
 export function dataCacheIdentity(config: DataConfig): Record<string, unknown> {
   const { source, fields } = ownFields(config);
   const identity = source.cacheIdentity === undefined ? fields : source.cacheIdentity(fields);
   const plain = identity !== null && typeof identity === "object" && !Array.isArray(identity);
-  return plain ? { source: config.source, ...identity } : { source: config.source, identity };
+  const base = plain ? { source: config.source, ...identity } : { source: config.source, identity };
+  const { augment } = config;
+  return augment === undefined || augment.length === 0 ? base : { ...base, augment };
 }
 
 /** The fragment spread by sources that hold out validation examples from their training set. */

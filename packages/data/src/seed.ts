@@ -20,3 +20,15 @@ export function mix32(z: number): number {
 export function deriveEpochSeed(seed: number, epochIndex: number): number {
   return mix32((mix32(Math.trunc(seed) >>> 0) + Math.imul(0x9e3779b9, (epochIndex + 1) >>> 0)) >>> 0);
 }
+
+/** Salt that separates the augmentation streams from the shuffles of the same run seed ("aug1" in ASCII). */
+const AUGMENT_SALT = 0x61756731;
+
+/**
+ * Seed of one epoch's augmentation draws: deriveEpochSeed(seed ^ 0x61756731, epochIndex). A stream of its own,
+ * unrelated to the epoch's shuffle (deriveEpochSeed(seed, epochIndex)), so adding augmentation does not change
+ * the batches' order, and a function of (seed, epoch) alone, so epoch k can be replayed on its own.
+ */
+export function deriveAugmentSeed(seed: number, epochIndex: number): number {
+  return deriveEpochSeed((Math.trunc(seed) ^ AUGMENT_SALT) >>> 0, epochIndex);
+}

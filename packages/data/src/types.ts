@@ -48,6 +48,12 @@ export interface Dataset {
   readonly featureShape: readonly number[];
   readonly classNames: readonly string[];
   readonly splits: Readonly<Record<string, DatasetSplit>>;
+  /**
+   * Per channel (featureShape[0]), the value a raw 0 (a black pixel) takes once batched, e.g. fround(−mean/std)
+   * after normalisation. augmentBatches pads with it, as PyTorch's RandomCrop pads the raw image with 0 before
+   * Normalize. Optional: a source that does not declare it cannot be augmented with padding.
+   */
+  readonly rawZero?: readonly number[];
 }
 
 /**
