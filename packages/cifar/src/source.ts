@@ -10,6 +10,7 @@ import { z } from "zod";
 import { BatchLoader } from "./batch.js";
 import { CIFAR10_CLASS_NAMES, CIFAR10_TEST_IMAGES, CIFAR10_TRAIN_IMAGES, IMAGE_SIDE } from "./constants.js";
 import { loadCifar10 } from "./load.js";
+import { normalizationTable } from "./normalize.js";
 import type { Cifar10Data, CifarSplit } from "./parse.js";
 import { splitTrainValidation } from "./split.js";
 import { syntheticCifar10 } from "./synthetic.js";
@@ -73,11 +74,18 @@ function split(images: CifarSplit): DatasetSplit {
  * The Dataset of loaded CIFAR-shaped data: train split into train + validation by splitTrainValidation, and each
  * split's batches() a BatchLoader (so the numbers are those of the loader: same shuffles, same normalisation).
  */
+const RAW_ZERO: readonly number[] = (() => {
+  const table = normalizationTable();
+  return Object.freeze([table[0], table[256], table[512]]);
+})();
+
 function holdoutDataset(name: string, data: Cifar10Data, splitSeed: number, validationSize: number): Dataset {
   const { train, validation } = splitTrainValidation(data.train, { seed: splitSeed, validationSize });
   return Object.freeze({
     name,
     featureShape: FEATURE_SHAPE,
+    // What a zero byte becomes once batched: random crops pad with it, as PyTorch pads before Normalize.
+    rawZero: RAW_ZERO,
     classNames: Object.freeze([...data.classNames]),
     splits: Object.freeze({ train: split(train), validation: split(validation), test: split(data.test) }),
   });

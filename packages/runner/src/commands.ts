@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
+import { datasetNames } from "@nabla/data";
+import { registeredLayers } from "@nabla/nn";
+import { optimizerKinds, schedulerKinds } from "@nabla/optim";
 import {
   batchExitCode,
   describeFailure,
@@ -10,9 +13,6 @@ import {
   positiveIntFlag,
   verbose,
 } from "./cli-args.js";
-import { datasetNames } from "@nabla/data";
-import { registeredLayers } from "@nabla/nn";
-import { optimizerKinds, schedulerKinds } from "@nabla/optim";
 import { ensureBuiltinDatasets } from "./datasets.js";
 import { CancelledError, isUserFacing, UsageError } from "./errors.js";
 import { evalCommand } from "./eval-command.js";
@@ -47,7 +47,9 @@ export function specFieldsHelp(): string {
     wrap(
       `Spec fields (defaults in brackets): name (required), description, model {kind: "sequential" (layers) | "mlp" (hiddenDims [[128]]) | "mlp-tfjs" (hiddenDims, backend ["wasm"])}, optimizer {kind: ${quoted(optimizerKinds())}, ...} [sgd], scheduler {kind: ${quoted(schedulerKinds())}, ...}, lr [0.1], batchSize [128], epochs [10], seed [42], data {source: ${quoted(datasetNames())}, ...} [cifar10].`,
     ),
-    wrap(`Layers (model.layers, e.g. [{"linear": 128}, "relu", {"linear": 10}]): ${registeredLayers().join(", ")}.`),
+    wrap(
+      `Layers (model.layers, e.g. [{"linear": 128}, "relu", {"linear": 10}]): ${registeredLayers().join(", ")}.`,
+    ),
   ].join("\n");
 }
 

@@ -1,4 +1,5 @@
 import {
+  augmentBatches,
   type BatchStream,
   type Dataset,
   type DatasetSplit,
@@ -18,8 +19,10 @@ export function loadExperimentData(
   signal?: AbortSignal,
 ): Promise<Dataset> {
   ensureBuiltinDatasets();
-  // The whole config, folder included: the split is part of what a source loads.
-  const key = JSON.stringify(spec.data);
+  // The whole config, folder included (the split is part of what a source loads), but not the augmentation,
+  // which is applied to batches: a sweep over transforms shares one load.
+  const { augment: _augment, ...loadConfig } = spec.data;
+  const key = JSON.stringify(loadConfig);
   const known = loaded.get(key);
   if (known !== undefined) return known;
   const pending = loadDataset(spec.data, { onProgress, signal });
@@ -29,9 +32,22 @@ export function loadExperimentData(
   return pending;
 }
 
-/** Train batches are shuffled per epoch from the run seed, the last partial batch dropped (the assignment's). */
-export function trainLoader(spec: ExperimentSpec, split: DatasetSplit): BatchStream {
-  return split.batches({ batchSize: spec.batchSize, shuffle: true, seed: spec.seed, dropLast: true });
+/**
+ * Train batches are shuffled per epoch from the run seed, the last partial batch dropped (the assignment's),
+ * then augmented by the spec's `data.augment` transforms (drawn from the run seed; none: the stream as is).
+ */
+export function trainLoader(spec: ExperimentSpec, data: Dataset): BatchStream {
+  const stream = data.splits.train.batches({
+    batchSize: spec.batchSize,
+    shuffle: true,
+    seed: spec.seed,
+    dropLast: true,
+  });
+  return augmentBatches(stream, spec.data.augment, {
+    featureShape: data.featureShape,
+    seed: spec.seed,
+    rawZero: data.rawZero,
+  });
 }
 
 /** Validation and test: in order, the last partial batch kept. */

@@ -103,7 +103,10 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
   const inputDim = featureSize(info.featureShape);
   const module = buildModule(spec, info);
   const optimizer = createOptimizer({ ...spec.optimizer, lr: spec.lr }, module.parameters());
-  const scheduler = spec.scheduler === undefined ? undefined : createScheduler(spec.scheduler, optimizer);
+  // Per-step schedulers (one-cycle) need the run's optimizer steps: the train loader drops the last partial batch.
+  const totalSteps = spec.epochs * Math.floor(info.splitSizes.train / spec.batchSize);
+  const scheduler =
+    spec.scheduler === undefined ? undefined : createScheduler(spec.scheduler, optimizer, { totalSteps });
   const data = await loadExperimentData(
     spec,
     (e) =>
@@ -127,11 +130,14 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
       name: spec.name,
       epochs: spec.epochs,
       model,
-      train: trainLoader(spec, data.splits.train),
+      train: trainLoader(spec, data),
       validation: evalLoader(spec, data.splits.validation),
       test: evalLoader(spec, data.splits.test),
       currentLr: () => optimizer.lr,
-      endEpoch: () => scheduler?.step(),
+      endEpoch: () => {
+        if (scheduler?.interval === "epoch") scheduler.step();
+      },
+      endStep: scheduler?.interval === "step" ? () => scheduler.step() : undefined,
       signal,
       onProgress,
     });

@@ -1,5 +1,5 @@
-import fc from "fast-check";
 import { optimizerKinds } from "@nabla/optim";
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { SpecError } from "./errors.js";
 import { canonicalJson, shapingSpec } from "./fingerprint.js";

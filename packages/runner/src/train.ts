@@ -64,8 +64,10 @@ export interface TrainOptions {
   test: BatchStream;
   /** The learning rate for the coming epoch (read before it starts). */
   currentLr: () => number;
-  /** Called after every epoch (the scheduler step). */
+  /** Called after every epoch (an epoch scheduler's step). */
   endEpoch: () => void;
+  /** Called after every optimizer step (a per-step scheduler's, e.g. one-cycle). */
+  endStep?: () => void;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -171,6 +173,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
         break;
       }
       sum += loss;
+      opts.endStep?.();
       const now = performance.now();
       if (onProgress !== undefined && (now - lastEvent >= STEP_EVENT_MS || step === stepsPerEpoch)) {
         lastEvent = now;
