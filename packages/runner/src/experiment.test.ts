@@ -109,6 +109,33 @@ describe("runExperiment", () => {
     expect(results.metrics.lr.map((x) => Number(x.toPrecision(10)))).toEqual([0.01, 0.01, 0.001, 0.0001]);
   });
 
+  test("a one-cycle scheduler steps after every batch (PyTorch's cosine phases)", async () => {
+    // 500 training images in batches of 50: 10 steps per epoch, 30 in all; the peak is at step 0.3·30 − 1 = 8.
+    const spec = tinySpec({ epochs: 3, scheduler: { kind: "onecycle", maxLr: 0.1 } });
+    const { results } = await runExperiment(spec, { resultsDir: tempDir() });
+    const initial = 0.1 / 25;
+    const anneal = (from: number, to: number, pct: number) =>
+      to + ((from - to) / 2) * (1 + Math.cos(Math.PI * pct));
+    const at = (step: number) =>
+      step <= 8 ? anneal(initial, 0.1, step / 8) : anneal(0.1, initial / 1e4, (step - 8) / (29 - 8));
+    const expected = [at(0), at(10), at(20)];
+    results.metrics.lr.forEach((lr, i) => expect(lr).toBeCloseTo(expected[i], 12));
+  });
+
+  test("augmentation changes the training, and the same seed gives the same bits", async () => {
+    const augment = [{ randomCrop: { padding: 4 } }, "horizontalFlip"];
+    const plain = await runExperiment(tinySpec(), { resultsDir: tempDir() });
+    const spec = tinySpec({ data: { ...tinySpec().data, augment } as never });
+    const a = await runExperiment(spec, { resultsDir: tempDir() });
+    const b = await runExperiment(spec, { resultsDir: tempDir() });
+    expect(JSON.stringify(withoutTimings(b.results))).toBe(JSON.stringify(withoutTimings(a.results)));
+    expect(a.results.metrics.trainLoss).not.toEqual(plain.results.metrics.trainLoss);
+    expect(a.results.spec.data.augment).toEqual([
+      { randomCrop: { padding: 4 } },
+      { horizontalFlip: { p: 0.5 } },
+    ]);
+  });
+
   test("an aborted signal stops the run and writes nothing", async () => {
     const dir = tempDir();
     const controller = new AbortController();
