@@ -4,12 +4,13 @@ import { NnError } from "./errors.js";
 import { ModuleBase } from "./module.js";
 import { BufferCache, dtypeOf, expect2d, expectBatch, expectDtype, expectSameShape } from "./tensors.js";
 
-interface ActivationBuffers {
+export interface ActivationBuffers {
   y: Tensor;
   dx: Tensor;
 }
 
-function activationBuffers(): BufferCache<ActivationBuffers> {
+/** Output and input-gradient buffers per (shape, dtype), shared by the element-wise activations. */
+export function activationBuffers(): BufferCache<ActivationBuffers> {
   return new BufferCache((shape, dtype) => ({
     y: residentZeros([...shape], dtype),
     dx: residentZeros([...shape], dtype),
