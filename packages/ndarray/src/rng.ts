@@ -30,6 +30,13 @@ function splitmix32(state: { s: number }): number {
  * - fillNormal(t): exactly the values of successive normal() calls, written in row-major order.
  * - integers below a bound use rejection (OpenBSD arc4random_uniform), so permutation/shuffle are unbiased.
  */
+/** The whole state of an {@link Rng} (JSON-safe): the four xoshiro words (int32) and a cached normal() value. */
+export interface RngState {
+  s: [number, number, number, number];
+  spare: number;
+  hasSpare: boolean;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -46,6 +53,26 @@ export class Rng {
     this.s2 = splitmix32(st) | 0;
     this.s3 = splitmix32(st) | 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1; // the all-zero state is a fixed point
+  }
+
+  /** A copy of the generator's state: setState() on any Rng continues this stream exactly (resumed training). */
+  getState(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare, hasSpare: this.hasSpare };
+  }
+
+  /** Continues the stream of a getState() snapshot; checked whole before anything changes. */
+  setState(state: RngState): void {
+    const s = state?.s;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && (w | 0) === w)) {
+      fail("Rng.setState", `s must be four int32 words, got ${JSON.stringify(s)}`);
+    }
+    if ((s[0] | s[1] | s[2] | s[3]) === 0) fail("Rng.setState", "s must not be all zero (a fixed point)");
+    if (typeof state.hasSpare !== "boolean" || !Number.isFinite(state.spare)) {
+      fail("Rng.setState", "spare must be a finite number and hasSpare a boolean");
+    }
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    this.spare = state.spare;
+    this.hasSpare = state.hasSpare;
   }
 
   nextUint32(): number {

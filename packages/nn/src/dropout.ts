@@ -32,7 +32,8 @@ interface DropoutBuffers {
  */
 export class Dropout extends ModuleBase {
   readonly p: number;
-  private readonly rng: Rng;
+  /** The mask stream; public so a resumed run can save and restore its position (Rng.getState/setState). */
+  readonly rng: Rng;
   private readonly cache = new BufferCache<DropoutBuffers>((shape, dtype) => ({
     y: zeros([...shape], dtype),
     dx: zeros([...shape], dtype),

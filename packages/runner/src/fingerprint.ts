@@ -35,6 +35,7 @@ const RUNNER_SHAPING_MODULES = [
   "models.js",
   "spec.js",
   "train.js",
+  "training-state.js",
 ];
 
 const require = createRequire(import.meta.url);

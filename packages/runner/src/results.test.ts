@@ -30,7 +30,7 @@ describe("loadResults", () => {
     expect(() => loadResults(bad)).toThrow(/bad\.json: not valid JSON/);
     writeFileSync(bad, JSON.stringify({ schemaVersion: 0 }));
     expect(() => loadResults(bad)).toThrow(
-      `${bad}: schemaVersion: Invalid input: expected 2 (results schema version 2)`,
+      `${bad}: schemaVersion: Invalid input: expected 3 (results schema version 3)`,
     );
   });
 });

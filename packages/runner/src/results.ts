@@ -1,14 +1,20 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureOutputDir, OutputDirError, writeFileAtomicSync } from "@nabla/io";
+import { ensureOutputDir, OutputDirError } from "@nabla/io";
 import { z } from "zod";
 import { canonicalJson } from "./canonical.js";
+import { commitPair, sha256Hex } from "./checkpoint.js";
 import { ResultsError, UserError } from "./errors.js";
 import { type ExperimentSpec, parseSpec } from "./spec.js";
 
-/** Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread. */
-export const RESULTS_SCHEMA_VERSION = 2;
+/**
+ * Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread.
+ * 3: the digest covers the whole file; `checkpoint` names the checkpoint's sha-256; `timings.resumedAfterEpochs`.
+ */
+export const RESULTS_SCHEMA_VERSION = 3;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 const finite = z.number().finite();
 const fraction = z.number().min(0).max(1);
@@ -64,7 +70,13 @@ export const timingsSchema = z.strictObject({
   epochSeconds: z.array(z.number().nonnegative()),
   /** Final test evaluation(s). */
   testSeconds: z.number().nonnegative(),
+  /** Of every process that worked on the run, up to the last state it saved (a killed one's lost epoch aside). */
   totalSeconds: z.number().nonnegative(),
+  /**
+   * Set when the run was stopped and resumed: the epoch each resume continued after. `startedAt` and
+   * `setupSeconds` are then the first process's; `epochSeconds` each epoch's, whichever process ran it.
+   */
+  resumedAfterEpochs: z.array(epochNumber).optional(),
 });
 export type Timings = z.output<typeof timingsSchema>;
 
@@ -72,7 +84,7 @@ export const resultsSchema = z.strictObject({
   schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
   name: z.string(),
   /** sha-256 of the resolved spec (minus name, description and data.dir) and of what shapes results. */
-  cacheKey: z.string().regex(/^[0-9a-f]{64}$/),
+  cacheKey: sha256,
   /** The resolved spec; validated against the spec schema (of the kinds registered now) when loaded. */
   spec: z.custom<ExperimentSpec>((v) => v !== null && typeof v === "object" && !Array.isArray(v), {
     error: "expected the resolved experiment spec (an object)",
@@ -80,12 +92,18 @@ export const resultsSchema = z.strictObject({
   environment: environmentSchema,
   status: z.enum(["ok", "diverged"]),
   metrics: metricsSchema,
+  /**
+   * The sha-256 of this run's checkpoint (`<name>.safetensors` beside the file); absent when no epoch completed.
+   * The results file is the commit point of the pair: a checkpoint beside it is the one named here, or none.
+   */
+  checkpoint: z.strictObject({ sha256 }).optional(),
   timings: timingsSchema,
   /**
-   * sha-256 over the canonical JSON of cacheKey, status and metrics: a file whose numbers were edited after
-   * the run wrote them is recomputed by the runner and refused by the reports, not trusted.
+   * sha-256 over the canonical JSON of every other field (spec, environment, metrics, status, cache key,
+   * checkpoint, timings — all a reader may use): a file edited after the run wrote it is recomputed by the
+   * runner and refused by the reports, not trusted.
    */
-  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  digest: sha256,
 });
 export type Results = z.output<typeof resultsSchema>;
 
@@ -131,22 +149,29 @@ export function serializeResults(results: Results): string {
   return `${formatJson(results)}\n`;
 }
 
-/** The content digest of a results file (see resultsSchema.digest). */
-export function resultsDigest(results: Pick<Results, "cacheKey" | "status" | "metrics">): string {
-  const material = canonicalJson({
-    cacheKey: results.cacheKey,
-    status: results.status,
-    metrics: results.metrics,
-  });
-  return createHash("sha256").update(material).digest("hex");
+/** The content digest of a results file: over everything but the digest itself (see resultsSchema.digest). */
+export function resultsDigest(results: Omit<Results, "digest"> | Results): string {
+  const { digest: _digest, ...rest } = results as Results;
+  return createHash("sha256").update(canonicalJson(rest)).digest("hex");
 }
 
-export function writeResults(file: string, results: Results): void {
+/**
+ * Writes a results file atomically with its digest, as the commit point of its pair (see commitPair): with
+ * `checkpoint` bytes those become `<name>.safetensors` and are named in `results.checkpoint`; with null the run
+ * has none; left out, `results.checkpoint` says which (a queued run's, trained elsewhere). Sets `results.digest`
+ * (and `.checkpoint`) on the object, so it equals what a reader of the file gets.
+ */
+export function writeResults(file: string, results: Results, checkpoint?: Uint8Array | null): void {
+  if (checkpoint !== undefined) {
+    results.checkpoint = checkpoint === null ? undefined : { sha256: sha256Hex(checkpoint) };
+  }
+  // Over what the file will hold (fields left undefined are dropped), so a reader computes the same digest.
+  results.digest = resultsDigest(JSON.parse(JSON.stringify({ ...results, digest: undefined })));
   const checked = resultsSchema.safeParse(results);
   // Writing an invalid file would poison the cache; this is a bug, not a user error.
   if (!checked.success)
     throw new Error(`internal: results for ${results.name} do not validate: ${checked.error.message}`);
-  writeFileAtomicSync(file, serializeResults(results));
+  commitPair(file, serializeResults(results), results.checkpoint?.sha256, checkpoint ?? undefined);
 }
 
 /** Reads and validates a results file; throws ResultsError naming the file and the first bad field. */
@@ -175,7 +200,7 @@ export function loadResults(file: string): Results {
   }
   if (resultsDigest(parsed.data) !== parsed.data.digest) {
     throw new ResultsError(
-      `${file}: its digest does not match its contents (the metrics, status or cache key were edited after the run wrote them); rerun the experiment or delete the file`,
+      `${file}: its digest does not match its contents (its spec, metrics, status, cache key, environment or timings were edited after the run wrote them); rerun the experiment or delete the file`,
     );
   }
   try {

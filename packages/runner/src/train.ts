@@ -70,6 +70,31 @@ export interface TrainOptions {
   endStep?: () => void;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  /**
+   * Continue after `resume.epoch` completed epochs, as if the loop had never stopped: the model, optimizer and
+   * scheduler must already hold that epoch's state (epoch e's batches depend only on the seed and e).
+   */
+  resume?: TrainProgress;
+  /**
+   * Called after every completed epoch (its endEpoch included), before the next starts — the one place a run's
+   * state can be saved without touching the steps. The arrays are the loop's own: read them, never keep them.
+   */
+  afterEpoch?: (progress: TrainProgress) => void | Promise<void>;
+}
+
+/** Where a run stands after its last completed epoch: what `afterEpoch` gets and `resume` takes. */
+export interface TrainProgress {
+  /** Completed epochs. */
+  epoch: number;
+  /** The loss of every step so far (all finite: a non-finite loss ends the run). */
+  stepLosses: number[];
+  trainLoss: number[];
+  valAccuracy: number[];
+  valLoss: number[];
+  lr: number[];
+  epochSeconds: number[];
+  /** The best validation epoch so far, its accuracy and a copy of its parameters and buffers. */
+  best?: { epoch: number; accuracy: number; state: ModelState };
 }
 
 export interface TrainOutcome {
@@ -128,20 +153,22 @@ function finiteOrNull(x: number | undefined): number | null {
  * The training loop: per epoch, shuffled train batches (one optimizer step each), then validation.
  * Keeps a copy of the parameters of the best validation accuracy (the first epoch reaching it) and evaluates
  * the test set with them and with the last epoch's parameters. A NaN/Inf train or validation loss ends the
- * run with status "diverged" — a result, not an exception. An aborted signal throws CancelledError.
+ * run with status "diverged" — a result, not an exception. An aborted signal throws CancelledError. With
+ * `resume`, the loop starts after the given epochs and its outcome is that of the uninterrupted loop.
  */
 export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
   const { name, epochs, model, signal, onProgress } = opts;
   const stepsPerEpoch = opts.train.batchesPerEpoch;
   const totalSteps = stepsPerEpoch * epochs;
   const stride = Math.max(1, Math.ceil(totalSteps / MAX_CURVE_POINTS));
-  const stepLosses: number[] = [];
-  const trainLoss: number[] = [];
-  const valAccuracy: number[] = [];
-  const valLoss: number[] = [];
-  const lrs: number[] = [];
-  const epochSeconds: number[] = [];
-  let best: { epoch: number; accuracy: number; state: ModelState } | undefined;
+  const from = opts.resume;
+  const stepLosses: number[] = from?.stepLosses.slice() ?? [];
+  const trainLoss: number[] = from?.trainLoss.slice() ?? [];
+  const valAccuracy: number[] = from?.valAccuracy.slice() ?? [];
+  const valLoss: number[] = from?.valLoss.slice() ?? [];
+  const lrs: number[] = from?.lr.slice() ?? [];
+  const epochSeconds: number[] = from?.epochSeconds.slice() ?? [];
+  let best: { epoch: number; accuracy: number; state: ModelState } | undefined = from?.best;
   let divergedAtEpoch: number | undefined;
   let lastYield = performance.now();
 
@@ -154,7 +181,7 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
   };
 
   onProgress?.({ type: "start", name, epochs, stepsPerEpoch });
-  for (let epoch = 1; epoch <= epochs && divergedAtEpoch === undefined; epoch++) {
+  for (let epoch = (from?.epoch ?? 0) + 1; epoch <= epochs && divergedAtEpoch === undefined; epoch++) {
     if (signal?.aborted) throw new CancelledError(`${name}: cancelled`);
     const lr = opts.currentLr();
     const started = performance.now();
@@ -218,6 +245,16 @@ export async function trainLoop(opts: TrainOptions): Promise<TrainOutcome> {
       seconds,
     });
     opts.endEpoch();
+    await opts.afterEpoch?.({
+      epoch,
+      stepLosses,
+      trainLoss,
+      valAccuracy,
+      valLoss,
+      lr: lrs,
+      epochSeconds,
+      best,
+    });
   }
   if (divergedAtEpoch !== undefined) onProgress?.({ type: "diverged", name, epoch: divergedAtEpoch });
 

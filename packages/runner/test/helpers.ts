@@ -29,8 +29,10 @@ export function tinySpec(overrides: Partial<ExperimentSpecInput> = {}): Experime
   };
 }
 
-/** Results without the parts that legitimately differ between two identical runs. */
-export function withoutTimings<T extends { timings: unknown; environment: unknown }>(results: T) {
-  const { timings: _t, environment: _e, ...rest } = results;
+/** Results without the parts that legitimately differ between two identical runs (the digest covers timings). */
+export function withoutTimings<T extends { timings: unknown; environment: unknown; digest?: unknown }>(
+  results: T,
+) {
+  const { timings: _t, environment: _e, digest: _d, ...rest } = results;
   return rest;
 }
