@@ -1,9 +1,21 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { tempPathFor, writeFileAtomic, writeFileAtomicSync } from "./atomic.js";
+import { tempPathFor, writeAllSync, writeFileAtomic, writeFileAtomicSync } from "./atomic.js";
 import { parseTempName, removeStaleTemps, STALE_TEMP_MS } from "./stale.js";
 
 const fresh = () => mkdtempSync(join(tmpdir(), "nabla-io-"));
@@ -29,6 +41,40 @@ describe("writeFileAtomic", () => {
     await expect(writeFileAtomic(target, "new")).rejects.toThrow();
     expect(() => writeFileAtomicSync(target, "new")).toThrow();
     expect(readdirSync(dir)).toEqual(["t"]);
+  });
+
+  test("files over 2 GiB are written in pieces (one writeSync is capped at 2^31 - 1 bytes)", async () => {
+    // tmpfs when there is one: the file lives in memory for a moment instead of wearing a disk.
+    const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "nabla-io-big-"));
+    // Untouched pages of a fresh buffer are not resident: this costs memory only for the file itself.
+    const big = new Uint8Array(2 ** 31 + 16);
+    big[big.length - 1] = 7;
+    const tail = (file: string) => {
+      const fd = openSync(file, "r");
+      const out = Buffer.alloc(2);
+      readSync(fd, out, 0, 2, big.length - 2);
+      closeSync(fd);
+      return [...out];
+    };
+    try {
+      for (const write of [writeFileAtomicSync, writeFileAtomic]) {
+        const file = join(dir, "big.safetensors");
+        await write(file, big);
+        expect(statSync(file).size).toBe(big.length);
+        expect(tail(file)).toEqual([0, 7]);
+        rmSync(file);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("writeAllSync resumes after each piece", () => {
+    const file = join(fresh(), "pieces");
+    const fd = openSync(file, "w");
+    writeAllSync(fd, new Uint8Array([1, 2, 3, 4, 5, 6, 7]), 3);
+    closeSync(fd);
+    expect([...readFileSync(file)]).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   test("temp names round-trip through parseTempName", () => {

@@ -16,6 +16,17 @@ function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? Buffer.from(data, "utf8") : data;
 }
 
+/** Node refuses a single write of more than 2^31 - 1 bytes (ERR_OUT_OF_RANGE); larger files go in pieces. */
+export const WRITE_CHUNK_BYTES = 1 << 30;
+
+/** Writes all of `bytes` at the file's position, in pieces of at most `chunk` bytes (short writes resumed). */
+export function writeAllSync(fd: number, bytes: Uint8Array, chunk = WRITE_CHUNK_BYTES): void {
+  let written = 0;
+  while (written < bytes.length) {
+    written += writeSync(fd, bytes, written, Math.min(chunk, bytes.length - written));
+  }
+}
+
 /**
  * Writes `target` atomically: a temp sibling is written, flushed to disk (fsync) and renamed over the target,
  * so a reader (or a crash, Ctrl-C, SIGKILL) sees the old file or the new one, never half of one. The temp
@@ -51,9 +62,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
   try {
     const fd = openSync(temp, "w");
     try {
-      const bytes = toBytes(data);
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written);
+      writeAllSync(fd, toBytes(data));
       fsyncSync(fd);
     } finally {
       closeSync(fd);

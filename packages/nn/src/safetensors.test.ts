@@ -13,6 +13,7 @@ import {
   encodeSafetensors,
   type Int64Tensor,
   loadSafetensors,
+  MAX_HEADER_BYTES,
   saveSafetensors,
 } from "./safetensors.js";
 
@@ -155,6 +156,33 @@ describe("safetensors encoding", () => {
     const notJson = handBuilt({});
     notJson[8] = 0x7b + 1;
     expect(() => decodeSafetensors(notJson)).toThrow(/header is not valid UTF-8 JSON/);
+  });
+
+  it("refuses a header over the Rust library's 100 MB before decoding it; quoted values are cut short", () => {
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 1), true);
+    expect(MAX_HEADER_BYTES).toBe(100_000_000);
+    expect(() => decodeSafetensors(huge)).toThrow(
+      "decodeSafetensors: header length 100000001 is over the format's limit of 100000000 bytes",
+    );
+    // A 20 MB dtype, and a tensor named like one, must not become 20 MB error lines.
+    const long = "x".repeat(20_000_000);
+    for (const header of [
+      { t: { dtype: long, shape: [], data_offsets: [0, 0] } },
+      { [long]: { dtype: "F32", shape: "no", data_offsets: [0, 0] } },
+    ]) {
+      let message = "";
+      try {
+        decodeSafetensors(handBuilt(header));
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^decodeSafetensors: .*"x{200}"….*(expected F32|shape must be)/);
+      expect(message.length).toBeLessThan(500);
+    }
+    expect(() =>
+      decodeSafetensors(handBuilt({ t: { dtype: "constructor", shape: [], data_offsets: [0, 0] } })),
+    ).toThrow(/has dtype "constructor", expected F32, F64 or I64/);
   });
 });
 

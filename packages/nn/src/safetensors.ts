@@ -19,6 +19,21 @@ export interface Int64Tensor {
 export type SafetensorsValue = Tensor | Int64Tensor;
 
 const ELEMENT_BYTES = { F32: 4, F64: 8, I64: 8 } as const;
+
+/** The Rust library refuses headers over 100 MB (MAX_HEADER_SIZE); so does this reader, before decoding one. */
+export const MAX_HEADER_BYTES = 100_000_000;
+/** How much of a header value a message quotes: a 20 MB dtype string must not become a 20 MB error line. */
+const SHOWN_CHARS = 200;
+
+/** A header value as JSON for a message, cut to SHOWN_CHARS with an ellipsis (names and values are untrusted). */
+function shown(value: unknown): string {
+  if (typeof value === "string")
+    return value.length > SHOWN_CHARS
+      ? `${JSON.stringify(value.slice(0, SHOWN_CHARS))}…`
+      : JSON.stringify(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}
 type FileDtype = keyof typeof ELEMENT_BYTES;
 
 function isInt64(t: SafetensorsValue): t is Int64Tensor {
@@ -117,6 +132,8 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   if (bytes.length < 8) fail(where, `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    fail(where, `header length ${n} is over the format's limit of ${MAX_HEADER_BYTES} bytes`);
   if (n > BigInt(bytes.length - 8))
     fail(where, `header length ${n} exceeds the ${bytes.length - 8} bytes after it`);
   const headerLength = Number(n);
@@ -140,22 +157,19 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
       if (raw === null || typeof raw !== "object" || Array.isArray(raw))
         fail(where, "__metadata__ must be an object");
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== "string") fail(where, `__metadata__ "${k}" must be a string, got ${typeof v}`);
+        if (typeof v !== "string") fail(where, `__metadata__ ${shown(k)} must be a string, got ${typeof v}`);
         metadata[k] = v;
       }
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (e === null || typeof e !== "object") fail(where, `"${name}" must be an object`);
-    if (typeof e.dtype !== "string" || !(e.dtype in ELEMENT_BYTES)) {
-      fail(where, `"${name}" has dtype ${JSON.stringify(e.dtype)}, expected F32, F64 or I64`);
+    if (e === null || typeof e !== "object") fail(where, `${shown(name)} must be an object`);
+    if (typeof e.dtype !== "string" || !Object.hasOwn(ELEMENT_BYTES, e.dtype)) {
+      fail(where, `${shown(name)} has dtype ${shown(e.dtype)}, expected F32, F64 or I64`);
     }
     const dtype = e.dtype as FileDtype;
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(
-        where,
-        `"${name}" shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`,
-      );
+      fail(where, `${shown(name)} shape must be an array of non-negative integers, got ${shown(e.shape)}`);
     }
     const offsets = e.data_offsets;
     if (
@@ -166,16 +180,19 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     ) {
       fail(
         where,
-        `"${name}" data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${JSON.stringify(offsets)}`,
+        `${shown(name)} data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${shown(offsets)}`,
       );
     }
     const [begin, end] = offsets as number[];
     if (end > dataLength)
-      fail(where, `"${name}" ends at byte ${end}, past the ${dataLength}-byte data section`);
+      fail(where, `${shown(name)} ends at byte ${end}, past the ${dataLength}-byte data section`);
     const shape = e.shape as number[];
     const expected = elementCount(shape) * ELEMENT_BYTES[dtype];
     if (end - begin !== expected) {
-      fail(where, `"${name}" has ${end - begin} bytes, expected ${expected} for ${dtype} shape [${shape}]`);
+      fail(
+        where,
+        `${shown(name)} has ${end - begin} bytes, expected ${expected} for ${dtype} shape ${shown(shape)}`,
+      );
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -185,10 +202,10 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     if (e.begin < cursor)
       fail(
         where,
-        `"${e.name}" starts at byte ${e.begin}, overlapping the previous tensor (ends at ${cursor})`,
+        `${shown(e.name)} starts at byte ${e.begin}, overlapping the previous tensor (ends at ${cursor})`,
       );
     if (e.begin > cursor)
-      fail(where, `"${e.name}" starts at byte ${e.begin}, leaving a gap after byte ${cursor}`);
+      fail(where, `${shown(e.name)} starts at byte ${e.begin}, leaving a gap after byte ${cursor}`);
     cursor = e.end;
   }
   if (cursor !== dataLength)
@@ -254,7 +271,7 @@ export function loadSafetensors(
     for (let i = 0; i < data.length; i++) {
       const v = t.data[i];
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-        fail("loadSafetensors", `"${name}" holds ${v}, beyond the 2^53 a float64 buffer holds exactly`);
+        fail("loadSafetensors", `${shown(name)} holds ${v}, beyond the 2^53 a float64 buffer holds exactly`);
       }
       data[i] = Number(v);
     }

@@ -1,6 +1,6 @@
 /** Flag parsing, Ctrl-C handling and the output streams shared by the CLI's commands. */
 import { parseArgs } from "node:util";
-import { UsageError } from "./errors.js";
+import { echo, messageLine, UsageError } from "./errors.js";
 import type { TextOutput } from "./progress.js";
 
 export type Out = { out: TextOutput; err: TextOutput };
@@ -25,9 +25,9 @@ export function parse(
     // Node's own text suggests `--` tricks; name the flag and point to the help instead.
     const flag = /'([^']+)'/.exec(e.message)?.[1];
     if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) {
-      throw new UsageError(`${command}: unknown option "${flag}" (see nabla ${command} --help)`);
+      throw new UsageError(`${command}: unknown option "${echo(flag)}" (see nabla ${command} --help)`);
     }
-    throw new UsageError(`${command}: ${e.message}`);
+    throw new UsageError(`${command}: ${echo(messageLine(e.message))}`);
   }
 }
 
@@ -70,12 +70,16 @@ export function onePositional(positionals: string[], command: string, what = "sp
   return positionals[0];
 }
 
-/** A `--flag n` that must be a positive integer (undefined when absent). */
+/**
+ * A `--flag n` that must be a positive integer (undefined when absent): decimal digits only, so "0x10",
+ * "1e3" or "1e30" (an integer to Number, and a billion threads to a worker pool) are refused.
+ */
 export function positiveIntFlag(flag: string, value: string | boolean | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`--${flag}: expected a positive integer, got "${String(value)}"`);
+  const text = String(value);
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--${flag}: expected a positive integer, got "${echo(text)}"`);
   return n;
 }
 
@@ -86,7 +90,7 @@ export function verbose(): boolean {
 
 /** One line per failed experiment (a user error's message; for a bug, its first line, the stack on request). */
 export function describeFailure(f: { name: string; message: string; user: boolean; stack?: string }): string {
-  const line = `nabla: ${f.name} failed: ${f.message.split("\n")[0]}\n`;
+  const line = `nabla: ${f.name} failed: ${messageLine(f.message)}\n`;
   return f.user || !verbose() || f.stack === undefined ? line : `${line}${f.stack}\n`;
 }
 

@@ -14,7 +14,7 @@ import {
   verbose,
 } from "./cli-args.js";
 import { ensureBuiltinDatasets } from "./datasets.js";
-import { CancelledError, isUserFacing, UsageError } from "./errors.js";
+import { CancelledError, isUserFacing, messageLine, UsageError } from "./errors.js";
 import { evalCommand } from "./eval-command.js";
 import { runExperiment } from "./experiment.js";
 import { experimentsCommand } from "./experiments-command.js";
@@ -292,11 +292,11 @@ export async function runCli(
       return 130;
     }
     if (isUserFacing(err)) {
-      io.err.write(`nabla: ${err.message}\n`);
+      io.err.write(`nabla: ${messageLine(err.message)}\n`);
       return err instanceof UsageError ? 2 : 1;
     }
     const error = err as Error;
-    io.err.write(`nabla: internal error: ${error?.message ?? String(err)}\n`);
+    io.err.write(`nabla: internal error: ${messageLine(error?.message ?? String(err))}\n`);
     io.err.write(
       verbose() ? `${error?.stack ?? ""}\n` : "nabla: (run with NABLA_VERBOSE=1 for the stack trace)\n",
     );

@@ -33,3 +33,26 @@ export class CancelledError extends Error {
 export function isUserFacing(err: unknown): err is Error {
   return err instanceof UserError || (err instanceof Error && err.name === "CifarDataError");
 }
+
+/** How much of an untrusted value (a flag, a URL, a field of a job or a file) a message quotes. */
+export const ECHO_CHARS = 200;
+
+/**
+ * Untrusted text as a message may quote it: control characters escaped (a message stays one line) and cut
+ * to `max` characters with an ellipsis, so a 20 MB string from a file or the queue is not a 20 MB line.
+ */
+export function echo(value: unknown, max = ECHO_CHARS): string {
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point.
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** The longest line an error prints: anything longer was built from input that `echo` did not cut. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/** A message as the CLI prints it: its first line, at most MAX_MESSAGE_CHARS characters. */
+export function messageLine(message: string): string {
+  const first = message.split("\n")[0];
+  return first.length > MAX_MESSAGE_CHARS ? `${first.slice(0, MAX_MESSAGE_CHARS)}…` : first;
+}

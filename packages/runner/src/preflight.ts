@@ -1,8 +1,8 @@
 /**
- * Pre-flight: what a run will hold in memory, estimated from the spec alone (no data read, nothing
- * allocated), against what this machine has — so a model or dataset that cannot fit fails in a moment with
- * one line naming the field, instead of the kernel's OOM killer ending the process (or a RangeError deep in
- * a loader after minutes of work).
+ * Pre-flight: what a run will hold in memory and write, estimated from the spec alone (no data read, nothing
+ * allocated), against what this machine has and what a file write takes — so a model or dataset that cannot
+ * fit fails in a moment with one line naming the field, instead of the kernel's OOM killer ending the process
+ * (or a RangeError deep in a loader, or a failed checkpoint write, after minutes of work).
  */
 import { constants } from "node:buffer";
 import { freemem, totalmem } from "node:os";
@@ -25,7 +25,20 @@ export interface MemoryEstimate {
   total: number;
   /** The largest single array the run allocates, in elements (typed arrays have a maximum length). */
   largestArray: number;
+  /** Bytes of the files a run encodes whole in memory and then writes (float32 numbers). */
+  files: {
+    /** The best epoch's parameters and buffers (`<name>.safetensors`). */
+    checkpoint: number;
+    /** What resuming needs: parameters and buffers (live and best), the optimizer's state, the step losses. */
+    trainingState: number;
+  };
 }
+
+/**
+ * The largest file a run writes: each is encoded into one buffer before @nabla/io writes it (in pieces, so
+ * the 2 GiB limit of a single write does not apply), and a buffer holds at most this many bytes.
+ */
+export const MAX_FILE_BYTES = constants.MAX_LENGTH;
 
 /** Optimizer state per parameter, in copies of the parameters (momentum buffers, Adam's moments). */
 function optimizerCopies(spec: ExperimentSpec): number {
@@ -63,7 +76,14 @@ export function estimateMemory(spec: ExperimentSpec): MemoryEstimate {
     spec.batchSize * Math.max(...plan.layers.map((l) => featureSize(l.outShape))),
   );
   const parts = { parameters, optimizer, activations, scratch, checkpoint, data };
-  return { parts, total: Object.values(parts).reduce((a, b) => a + b, 0), largestArray };
+  const files = {
+    checkpoint: 4 * (plan.parameters + plan.buffers),
+    // Live and best parameters and buffers, the optimizer's arrays, and every step's loss (float64).
+    trainingState:
+      4 * (2 * (plan.parameters + plan.buffers) + optimizerCopies(spec) * plan.parameters) +
+      8 * spec.epochs * Math.floor((info.splitSizes.train ?? 0) / spec.batchSize),
+  };
+  return { parts, total: Object.values(parts).reduce((a, b) => a + b, 0), largestArray, files };
 }
 
 /**
@@ -92,8 +112,9 @@ function culprit(spec: ExperimentSpec, part: keyof MemoryEstimate["parts"]): str
 }
 
 /**
- * Throws a one-line SpecError when the run cannot fit: a single array over the typed-array maximum, or a
- * total over what the machine has (`available`, default availableMemory()). `source` names the spec file.
+ * Throws a one-line SpecError when the run cannot fit: a single array over the typed-array maximum, a file
+ * (checkpoint, training state) over MAX_FILE_BYTES, or a total over what the machine has (`available`,
+ * default availableMemory()). `source` names the spec file.
  */
 export function preflight(
   spec: ExperimentSpec,
@@ -113,6 +134,23 @@ export function preflight(
     throw new SpecError(
       `${source}: ${culprit(spec, worst)}: the run needs about ${formatBytes(estimate.total)} of memory (${breakdown}) but this machine has ${formatBytes(available)} available; make it smaller`,
     );
+  }
+  const model = culprit(spec, "parameters");
+  const o = spec.optimizer.kind;
+  const files: [string, string, number][] = [
+    [model, "checkpoint (the best epoch's parameters and buffers)", estimate.files.checkpoint],
+    [
+      model,
+      `training state (parameters, buffers and the state of optimizer "${o}")`,
+      estimate.files.trainingState,
+    ],
+  ];
+  for (const [field, what, bytes] of files) {
+    if (bytes > MAX_FILE_BYTES) {
+      throw new SpecError(
+        `${source}: ${field}: the run's ${what} would be about ${formatBytes(bytes)}, over the ${formatBytes(MAX_FILE_BYTES)} a file can be encoded in; make it smaller`,
+      );
+    }
   }
   return estimate;
 }

@@ -1,11 +1,11 @@
-import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { type DataConfig, dataConfigSchema, datasetInfo } from "@nabla/data";
+import { InputTooLargeError, readFileBounded } from "@nabla/io";
 import { layersSchema, NnError } from "@nabla/nn";
 import { optimizerConfigSchema, type SchedulerConfig, schedulerConfigSchema } from "@nabla/optim";
 import { z } from "zod";
 import { ensureBuiltinDatasets } from "./datasets.js";
-import { SpecError } from "./errors.js";
+import { echo, SpecError } from "./errors.js";
 import { modelPlan } from "./models.js";
 import { formatSpecError } from "./spec-errors.js";
 
@@ -321,15 +321,16 @@ function formatBytes(n: number): string {
 export function readSpecFile(file: string): unknown {
   let text: string;
   try {
-    const size = statSync(file).size;
-    if (size > MAX_SPEC_BYTES) {
+    // Bounded by the bytes read, not by stat: a FIFO or /dev/zero given as a spec stops at the limit.
+    text = readFileBounded(file, MAX_SPEC_BYTES, "spec file").toString("utf8");
+  } catch (err) {
+    if (err instanceof InputTooLargeError) {
+      const size =
+        err.size === undefined ? `larger than ${formatBytes(MAX_SPEC_BYTES)}` : formatBytes(err.size);
       throw new SpecError(
-        `${file}: the spec file is ${formatBytes(size)}; specs are limited to ${formatBytes(MAX_SPEC_BYTES)} (is this a results or data file?)`,
+        `${file}: the spec file is ${size}; specs are limited to ${formatBytes(MAX_SPEC_BYTES)} (is this a results or data file?)`,
       );
     }
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if (err instanceof SpecError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new SpecError(`${file}: cannot read the spec file (${code ?? String(err)})`);
   }
@@ -337,7 +338,7 @@ export function readSpecFile(file: string): unknown {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new SpecError(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new SpecError(`${file}: not valid JSON (${echo((err as Error).message)})`);
   }
   for (const spec of Array.isArray(json) ? json : [json]) resolveDataDir(spec, dirname(resolve(file)));
   return json;

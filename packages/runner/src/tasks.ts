@@ -6,10 +6,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { writeFileAtomicSync } from "@nabla/io";
+import { InputTooLargeError, readFileBounded, writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
 import { canonicalJson } from "./canonical.js";
-import { CancelledError, ResultsError, SpecError, UserError } from "./errors.js";
+import { CancelledError, echo, ResultsError, SpecError, UserError } from "./errors.js";
 import { packageFingerprint } from "./fingerprint.js";
 import { formatJson, resultsPath } from "./results.js";
 import { formatSpecError } from "./spec-errors.js";
@@ -152,14 +152,19 @@ export function taskResultsDigest(results: Pick<TaskResults, "cacheKey" | "resul
     .digest("hex");
 }
 
+/** A task's results file larger than this is refused unread (results are numbers for a report). */
+export const MAX_TASK_RESULTS_BYTES = 64 * 1024 * 1024;
+
 /** Reads and validates a task's results file; ResultsError names the file and the first bad field. */
 export function loadTaskResults(file: string): TaskResults {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    // Bounded by the bytes read: a FIFO or device in the results folder stops at the limit.
+    json = JSON.parse(readFileBounded(file, MAX_TASK_RESULTS_BYTES, "task results file").toString("utf8"));
   } catch (err) {
+    if (err instanceof InputTooLargeError) throw new ResultsError(err.message);
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ResultsError(`${file}: cannot read task results (${code ?? (err as Error).message})`);
+    throw new ResultsError(`${file}: cannot read task results (${code ?? echo((err as Error).message)})`);
   }
   const parsed = taskResultsSchema.safeParse(json);
   if (!parsed.success) {

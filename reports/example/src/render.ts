@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { renderReport } from "@nabla/report";
-import { loadResults, type Results } from "@nabla/runner";
+import { loadResults, type Results, readExperimentsFolder } from "@nabla/runner";
 
 export const EXAMPLE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -16,24 +16,56 @@ function optimizerLabel(r: Results): string {
   return o.kind === "sgd" && (o.momentum ?? 0) > 0 ? `SGD, momentum ${o.momentum}` : o.kind.toUpperCase();
 }
 
-/** What report.hbs prints, from the results files (sorted by name). */
-export function exampleData(results: Results[]) {
+/** A run a row of the table shows; numbers a run does not have are null (the helpers print "—"). */
+interface Row {
+  name: string;
+  optimizer: string;
+  /** "ok", "diverged in epoch n", or "failed: no results file". */
+  status: string;
+  bestEpoch: number | null;
+  testAccuracy: number | null;
+}
+
+function row(r: Results): Row {
+  const m = r.metrics;
+  return {
+    name: r.name,
+    optimizer: optimizerLabel(r),
+    status: r.status === "diverged" ? `diverged in epoch ${m.divergedAtEpoch ?? "?"}` : "ok",
+    bestEpoch: m.bestEpoch,
+    testAccuracy: m.testAccuracy,
+  };
+}
+
+/**
+ * What report.hbs prints, from the results files and the names of the experiments that have none (failed,
+ * or not run yet), sorted by name. A diverged or failed run is shown as such, never as epoch 0 with accuracy 0.
+ */
+export function exampleData(results: Results[], missing: string[] = []) {
   if (results.length === 0) throw new Error("example report: no results files — run the experiments first");
-  const runs = results
-    .map((r) => ({
-      name: r.name,
-      optimizer: optimizerLabel(r),
-      bestEpoch: r.metrics.bestEpoch ?? 0,
-      testAccuracy: r.metrics.testAccuracy ?? 0,
-    }))
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
-  const best = runs.reduce((a, b) => (b.testAccuracy > a.testAccuracy ? b : a));
+  const failed = missing.map(
+    (name): Row => ({
+      name,
+      optimizer: "—",
+      status: "failed: no results file",
+      bestEpoch: null,
+      testAccuracy: null,
+    }),
+  );
+  const runs = [...results.map(row), ...failed].sort((a, b) => (a.name < b.name ? -1 : 1));
+  // The best of the runs that have a test accuracy (a run that diverged in its first epoch has none).
+  const scored = runs.filter((r) => r.testAccuracy !== null);
+  const best = scored.reduce<Row | null>(
+    (a, b) => (a === null || (b.testAccuracy ?? 0) > (a.testAccuracy ?? 0) ? b : a),
+    null,
+  );
   return {
     title: "Example report: momentum on generated data",
     dataset: results[0].spec.data.source === "synthetic" ? "generated CIFAR-shaped data" : "CIFAR-10",
     epochs: results[0].spec.epochs,
     runs,
     best,
+    notOk: runs.filter((r) => r.status !== "ok").length,
     validationChart: {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       width: 420,
@@ -53,10 +85,21 @@ export function exampleData(results: Results[]) {
   };
 }
 
-export async function renderExample(opts: { resultsDir?: string; outDir?: string; pdf?: boolean } = {}) {
+export async function renderExample(
+  opts: { resultsDir?: string; outDir?: string; pdf?: boolean; experimentsDir?: string } = {},
+) {
   const resultsDir = opts.resultsDir ?? join(EXAMPLE_ROOT, "results");
   const files = readdirSync(resultsDir).filter((f) => f.endsWith(".json"));
-  const data = exampleData(files.map((f) => loadResults(join(resultsDir, f))));
+  const results = files.map((f) => loadResults(join(resultsDir, f)));
+  // Every run the experiments folder asks for; those without a results file failed (or were not run).
+  const expected = readExperimentsFolder(opts.experimentsDir ?? join(EXAMPLE_ROOT, "experiments")).flatMap(
+    (entry) => (entry.training ?? []).map((spec) => spec.name),
+  );
+  const have = new Set(results.map((r) => r.name));
+  const data = exampleData(
+    results,
+    expected.filter((name) => !have.has(name)),
+  );
   const out = await renderReport({
     templateDir: join(EXAMPLE_ROOT, "templates"),
     data,

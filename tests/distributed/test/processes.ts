@@ -7,8 +7,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
-/** The built `nabla` CLI (turbo's test task builds the runner first). */
-export const CLI = join(dirname(require.resolve("@nabla/runner/package.json")), "dist", "cli.js");
+/**
+ * The built `nabla` CLI (turbo's test task builds the runner first); NABLA_TEST_CLI runs the tests against
+ * another build of it (an older commit's, to see a test fail without the change it covers).
+ */
+export const CLI =
+  process.env.NABLA_TEST_CLI ??
+  join(dirname(require.resolve("@nabla/runner/package.json")), "dist", "cli.js");
 export const TURBO = require.resolve("turbo/bin/turbo");
 export const REMOTE_CACHE = join(
   dirname(require.resolve("turborepo-remote-cache/package.json")),

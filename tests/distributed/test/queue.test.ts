@@ -22,7 +22,11 @@ const SWEEP = {
 
 /** A results file without its timings: what must be the same whichever machine or process trained it. */
 function withoutTimings(file: string): string {
-  const { timings: _timings, ...rest } = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  const {
+    timings: _timings,
+    digest: _digest,
+    ...rest
+  } = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
   return JSON.stringify(rest);
 }
 
@@ -85,17 +89,22 @@ describe.skipIf(!available)("sweeps on a BullMQ queue (real redis-server with a 
       join(dir, "queued"),
     ]);
     procs.push(coordinator);
-    // A's first job, once it has trained an epoch of it: then A dies without a word to anyone.
+    // A's first job, once it has trained three epochs of it: then A dies without a word to anyone.
     const started = await a.line(/: started \(job /);
     const victim = /worker: (\S+): started/.exec(started)?.[1] ?? "";
-    await a.line(new RegExp(`${victim.replace(/[.=]/g, "\\$&")}: epoch 1/`));
+    await a.line(new RegExp(`${victim.replace(/[.=]/g, "\\$&")}: epoch 3/`));
     a.child.kill("SIGKILL");
     expect(await coordinator.exited, coordinator.output()).toBe(0);
     const out = coordinator.output();
     expect(out).toContain("sweep 6/6 finished (0 cached, 6 queued now)");
     expect(out).not.toContain("password");
     expect(out).not.toContain(redis.password);
-    // B took the victim over once A's lock expired (stalled-job recovery).
+    // B took the victim over once A's lock expired (stalled-job recovery), from the state A left after an
+    // epoch it finished rather than from epoch 1, and still gave the metrics of an uninterrupted run (below).
+    await b.line(
+      new RegExp(`${victim.replace(/[.=]/g, "\\$&")}: started .*, from the state another worker left`),
+    );
+    await b.line(new RegExp(`${victim.replace(/[.=]/g, "\\$&")}: resuming after epoch [2-7] of 8`));
     await b.line(new RegExp(`${victim.replace(/[.=]/g, "\\$&")}: done in`));
     for (const name of names) {
       // Each member written once by the coordinator, with the metrics of the local run, byte for byte.
@@ -103,6 +112,9 @@ describe.skipIf(!available)("sweeps on a BullMQ queue (real redis-server with a 
       expect(withoutTimings(join(dir, "queued", `${name}.json`))).toBe(
         withoutTimings(join(dir, "local", `${name}.json`)),
       );
+      // The checkpoint travelled with the results: the coordinator's pair is the local run's, byte for byte.
+      const checkpoint = (folder: string) => readFileSync(join(dir, folder, `${name}.safetensors`));
+      expect(checkpoint("queued").equals(checkpoint("local")), name).toBe(true);
     }
     const queue = queueOf("six");
     try {

@@ -7,12 +7,14 @@ import {
   parse,
   positiveIntFlag,
 } from "../cli-args.js";
-import { UserError } from "../errors.js";
+import { echo, UsageError } from "../errors.js";
 import { createProgressRenderer } from "../progress.js";
 import type { ExperimentSpec } from "../spec.js";
 import { runQueueSweep } from "./coordinator.js";
 import { parseQueueName } from "./url.js";
 import { runQueueWorker } from "./worker.js";
+
+const MAX_LOCK_SECONDS = 86_400;
 
 export const QUEUE_SWEEP_OPTIONS = {
   queue: { type: "string" },
@@ -23,10 +25,12 @@ export const WORKER_HELP = `Usage: nabla worker --queue redis://[:password@]host
                     [--lock-seconds s] [--cache-dir folder]
 
 Takes sweep members off the queue (put there by \`nabla sweep <spec> --queue <url>\` on any machine), runs
-each with the same experiment code as a local run, in a worker thread, and returns its results to the
-coordinator. A job is data only: its spec is validated like a spec file (a malformed job fails unrun), and
-the data (CIFAR-10) is this machine's own, fetched and verified here. Ctrl-C puts the running jobs back on
-the queue. A worker that dies mid-job loses its lock after --lock-seconds; a live worker then requeues it.
+each with the same experiment code as a local run, in a worker thread, and returns its results and
+checkpoint to the coordinator (also when Redis lost the job's lock under it). A job is data only: its spec
+is validated like a spec file (a malformed job fails unrun), and the data (CIFAR-10) is this machine's own,
+fetched and verified here. Ctrl-C puts the running jobs back on the queue. A worker that dies mid-job loses
+its lock after --lock-seconds; a live worker then requeues it and resumes it after the last epoch the dead
+worker finished.
 
 Options:
   --queue url         Redis URL; rediss:// for TLS (a private CA: NODE_EXTRA_CA_CERTS=ca.pem)
@@ -43,7 +47,7 @@ export async function queueSweepCommand(
   io: Out,
 ): Promise<number> {
   if (values.workers !== undefined)
-    throw new UserError("--workers: not used with --queue (start `nabla worker` processes instead)");
+    throw new UsageError("--workers: not used with --queue (start `nabla worker` processes instead)");
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
   const started = performance.now();
@@ -66,6 +70,7 @@ export async function queueSweepCommand(
     io.err.write(
       `nabla: sweep ${result.outcomes.length}/${specs.length} finished (${cached} cached, ${result.added} queued now) ` +
         `in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+        (result.requeued > 0 ? `, ${result.requeued} queued again after vanishing from the queue` : "") +
         (result.failures.length > 0 ? `, ${result.failures.length} failed` : "") +
         (result.cancelled.length > 0
           ? `, ${result.cancelled.length} cancelled (running jobs finish on their workers; a rerun collects them)`
@@ -91,15 +96,16 @@ export async function workerCommand(args: string[], io: Out): Promise<number> {
     return 0;
   }
   if (positionals.length > 0)
-    throw new UserError(
-      `worker: expected no arguments, got "${positionals.join(" ")}" (see nabla worker --help)`,
+    throw new UsageError(
+      `worker: expected no arguments, got "${echo(positionals.join(" "))}" (see nabla worker --help)`,
     );
   if (typeof values.queue !== "string")
-    throw new UserError("worker: --queue: expected a Redis URL (redis://[:password@]host[:port][/db])");
+    throw new UsageError("worker: --queue: expected a Redis URL (redis://[:password@]host[:port][/db])");
   const lock = values["lock-seconds"] === undefined ? 30 : Number(values["lock-seconds"]);
-  if (!Number.isFinite(lock) || lock < 1)
-    throw new UserError(
-      `--lock-seconds: expected a number of seconds ≥ 1, got "${String(values["lock-seconds"])}"`,
+  // The lock is renewed on a timer: past a day a setTimeout overflows and fires at once, hammering Redis.
+  if (!Number.isFinite(lock) || lock < 1 || lock > MAX_LOCK_SECONDS)
+    throw new UsageError(
+      `--lock-seconds: expected a number of seconds from 1 to ${MAX_LOCK_SECONDS}, got "${echo(String(values["lock-seconds"]))}"`,
     );
   const { signal, dispose } = interruptible(io);
   try {

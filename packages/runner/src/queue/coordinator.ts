@@ -1,14 +1,28 @@
 /**
  * `nabla sweep --queue`: puts every uncached member of a sweep on a BullMQ queue (job id = its cache key)
- * and writes each results file as its job completes, showing the workers' progress from the queue's events.
+ * and writes each results file (and checkpoint) as its job completes, showing the workers' progress from the
+ * queue's events. The queue is not trusted to keep what it was given: a job that vanishes (Redis restarted
+ * without persistence, FLUSHALL) is queued again from the member's spec, which the coordinator still holds.
  */
 import { type Job, Queue, QueueEvents } from "bullmq";
-import { UserError } from "../errors.js";
+import { Redis, type RedisOptions } from "ioredis";
+import { echo, UserError } from "../errors.js";
 import { cachedOutcome, cachedResults, type RunOutcome } from "../experiment.js";
-import { ensureResultsDir, type Results, writeResults } from "../results.js";
+import { estimateMemory } from "../preflight.js";
+import { ensureResultsDir } from "../results.js";
 import type { ExperimentSpec } from "../spec.js";
 import { collectOutcomes, type SweepFailure, type SweepOutcome } from "../sweep.js";
 import type { ProgressListener } from "../train.js";
+import { verifyCheckpoint, writeMember } from "./arrival.js";
+import {
+  CheckpointGoneError,
+  type Delivery,
+  deliveryKeys,
+  fetchCheckpoint,
+  MAX_QUEUED_CHECKPOINT_BYTES,
+  parseDelivery,
+  readDelivery,
+} from "./delivery.js";
 import { type JobPayload, parseProgress, resultsFromJob, toPayload } from "./job.js";
 import { checkConnection, parseQueueUrl } from "./url.js";
 
@@ -21,17 +35,21 @@ export interface QueueSweepOptions {
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   log?: (line: string) => void;
-  /** How often job states are read back, in case an event was missed (default 5 s). */
+  /** How often job states are read back, in case an event was missed or a job vanished (default 5 s). */
   pollSeconds?: number;
 }
 
 export interface QueueSweepOutcome extends SweepOutcome {
   /** Jobs this call added to the queue (members already queued, running or completed there are not). */
   added: number;
+  /** Jobs queued again because they vanished from the queue. */
+  requeued: number;
 }
 
 /** Completed jobs stay a week, so another coordinator of the same sweep collects them without training. */
 const KEEP = { age: 7 * 24 * 3600 };
+/** A job that keeps vanishing (someone flushing Redis in a loop) fails rather than being queued forever. */
+const MAX_REQUEUES = 10;
 
 interface Member {
   spec: ExperimentSpec;
@@ -64,12 +82,20 @@ export async function runQueueSweep(
     const members = waiting.get(cached.key) ?? [];
     members.push({ spec, file: cached.file, key: cached.key });
     waiting.set(cached.key, members);
+    const checkpoint = estimateMemory(spec).files.checkpoint;
+    if (members.length === 1 && checkpoint > MAX_QUEUED_CHECKPOINT_BYTES)
+      log(
+        `${spec.name}: its checkpoint (about ${(checkpoint / 2 ** 20).toFixed(0)} MiB) is over the queue's limit of ${MAX_QUEUED_CHECKPOINT_BYTES / 2 ** 20} MiB: its results will come without it`,
+      );
   }
   let added = 0;
+  let requeued = 0;
   if (waiting.size > 0 && signal?.aborted !== true) {
     await checkConnection(target);
-    const queue = new Queue<JobPayload, Results>(options.queueName, { connection });
+    const queue = new Queue<JobPayload, Delivery>(options.queueName, { connection });
     const events = new QueueEvents(options.queueName, { connection });
+    // Checkpoints and deliveries beside the queue are plain keys: read with a client of our own.
+    const redis = new Redis(connection as RedisOptions);
     const failConnect = (err: Error): never => {
       throw new UserError(`--queue ${display}: cannot connect (${err.message})`);
     };
@@ -81,39 +107,98 @@ export async function runQueueSweep(
     };
     queue.on("error", onError);
     events.on("error", onError);
+    redis.on("error", onError);
     try {
       // Listening before anything is added: no completion can slip between the add and the subscription.
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]).catch(failConnect);
-      added = await settle(queue, events, waiting, { ...options, log }, byName, failures);
+      const counts = await settle({
+        queue,
+        events,
+        redis,
+        waiting,
+        options: { ...options, log },
+        byName,
+        failures,
+      });
+      added = counts.added;
+      requeued = counts.requeued;
     } finally {
-      await Promise.allSettled([events.close(), queue.close()]);
+      await Promise.allSettled([events.close(), queue.close(), redis.quit()]);
     }
   }
-  return { ...collectOutcomes(specs, byName, failures), failures, added };
+  return { ...collectOutcomes(specs, byName, failures), failures, added, requeued };
+}
+
+interface Settle {
+  queue: Queue<JobPayload, Delivery>;
+  events: QueueEvents;
+  redis: Redis;
+  waiting: Map<string, Member[]>;
+  options: QueueSweepOptions & { log: (line: string) => void };
+  byName: Map<string, RunOutcome>;
+  failures: SweepFailure[];
 }
 
 /** Enqueues what is missing, then resolves when every job has completed or failed, or on abort. */
-async function settle(
-  queue: Queue<JobPayload, Results>,
-  events: QueueEvents,
-  waiting: Map<string, Member[]>,
-  options: QueueSweepOptions & { log: (line: string) => void },
-  byName: Map<string, RunOutcome>,
-  failures: SweepFailure[],
-): Promise<number> {
-  const { onProgress, signal, log } = options;
+async function settle(s: Settle): Promise<{ added: number; requeued: number }> {
+  const { queue, events, redis, waiting, byName, failures } = s;
+  const { onProgress, signal, log } = s.options;
   const names = (id: string) => (waiting.get(id) ?? []).map((m) => m.spec.name);
+  const keysOf = (id: string) => deliveryKeys(queue.toKey, id);
+  const requeues = new Map<string, number>();
   let wake: () => void = () => {};
-  const finish = (id: string, job: Job<JobPayload, Results> | undefined, reason?: string) => {
-    const members = waiting.get(id);
-    if (members === undefined) return;
+
+  const fail = (id: string, reason: string) => {
+    for (const m of waiting.get(id) ?? []) failures.push({ name: m.spec.name, message: reason, user: true });
+    waiting.delete(id);
+    wake();
+  };
+  const enqueue = async (id: string) => {
+    const first = (waiting.get(id) ?? [])[0];
+    if (first === undefined) return;
+    await queue.add(first.spec.name, toPayload(first.spec, id), {
+      jobId: id,
+      attempts: 1,
+      removeOnComplete: KEEP,
+      removeOnFail: KEEP,
+    });
+  };
+  /** A job that is gone (or whose checkpoint is): queued again, within MAX_REQUEUES. */
+  const requeue = async (id: string, why: string) => {
+    const n = (requeues.get(id) ?? 0) + 1;
+    requeues.set(id, n);
+    if (n > MAX_REQUEUES) return fail(id, `job ${id}: ${why}, ${MAX_REQUEUES} times; giving up`);
+    await queue.remove(id).catch(() => {});
+    await enqueue(id);
+    log(`${names(id).join(", ")}: ${why}: queued again (job ${id.slice(0, 12)})`);
+  };
+  /** Writes every member of a delivered job; a checkpoint that does not verify fails them all. */
+  const deliver = async (id: string, value: unknown) => {
+    const members = waiting.get(id) ?? [];
+    if (members.length === 0) return;
+    let delivery: Delivery;
+    let checkpoint: Parameters<typeof writeMember>[3];
+    try {
+      delivery = parseDelivery(value, id);
+      const first = resultsFromJob(delivery.results, members[0].spec, id);
+      if (delivery.checkpoint !== undefined) {
+        const bytes = await fetchCheckpoint(redis, keysOf(id), delivery.checkpoint, id);
+        checkpoint = { bytes, decoded: verifyCheckpoint(bytes, first, id) };
+      } else if (first.metrics.bestEpoch !== null) {
+        log(`${names(id).join(", ")}: no checkpoint: ${delivery.checkpointOmitted ?? "none was sent"}`);
+      }
+    } catch (err) {
+      if (err instanceof CheckpointGoneError) return requeue(id, "its checkpoint vanished from the queue");
+      // What the queue holds for this job is wrong: taken off it, so that a rerun trains it again.
+      await queue.remove(id).catch(() => {});
+      await redis.del(keysOf(id).delivery, keysOf(id).checkpoint).catch(() => {});
+      return fail(id, (err as Error).message);
+    }
     waiting.delete(id);
     for (const m of members) {
       try {
-        if (job === undefined || reason !== undefined)
-          throw new Error(reason ?? "the job disappeared from the queue");
-        const results = resultsFromJob(job.returnvalue, m.spec, id);
-        writeResults(m.file, results);
+        const results = resultsFromJob(delivery.results, m.spec, id);
+        writeMember(m.spec, m.file, results, checkpoint);
         byName.set(m.spec.name, { results, file: m.file, cached: false });
         onProgress?.({
           type: "done",
@@ -131,46 +216,73 @@ async function settle(
     }
     wake();
   };
+  const busy = new Set<string>();
+  let lastCheckError = "";
   const check = async (id: string) => {
-    const job = await queue.getJob(id);
-    const state = job === undefined ? "unknown" : await job.getState();
-    if (state === "completed" || state === "failed" || state === "unknown")
-      finish(id, job, state === "failed" ? (job?.failedReason ?? "failed") : undefined);
+    if (busy.has(id) || !waiting.has(id)) return;
+    busy.add(id);
+    try {
+      let job: Job<JobPayload, Delivery> | undefined;
+      try {
+        job = await queue.getJob(id);
+      } catch (err) {
+        // BullMQ parses the job's data as JSON: a job corrupted in Redis is treated as gone.
+        if (!(err instanceof SyntaxError)) throw err;
+      }
+      const state = job === undefined ? "unknown" : await job.getState();
+      if (state === "completed") return await deliver(id, job?.returnvalue);
+      // A worker that lost its lock (Redis restarted or flushed under it) leaves its results beside the queue.
+      const delivered = await readDelivery(redis, keysOf(id), id);
+      if (delivered !== undefined) {
+        await deliver(id, delivered);
+        if (state === "waiting" || state === "prioritized" || state === "delayed")
+          await job?.remove().catch(() => {});
+        return;
+      }
+      if (state === "failed") return fail(id, echo(job?.failedReason ?? "failed", 1000));
+      if (state === "unknown")
+        await requeue(id, "the job vanished from the queue (Redis restarted empty, or flushed?)");
+    } catch (err) {
+      // Redis away or a reply that makes no sense: said once (not per job and poll), tried at the next poll.
+      const message = `queue: ${echo((err as Error).message)}`;
+      if (message !== lastCheckError) log(message);
+      lastCheckError = message;
+    } finally {
+      busy.delete(id);
+    }
   };
-  events.on("completed", ({ jobId }) => {
-    if (waiting.has(jobId)) void check(jobId).catch(() => {});
-  });
-  events.on("failed", ({ jobId }) => {
-    if (waiting.has(jobId)) void check(jobId).catch(() => {});
-  });
+  const onFinished = ({ jobId }: { jobId: string }) => {
+    if (waiting.has(jobId)) void check(jobId);
+  };
+  events.on("completed", onFinished);
+  events.on("failed", onFinished);
   events.on("progress", ({ jobId, data }) => {
     const p = parseProgress(data);
     if (p === undefined) return;
     for (const name of names(jobId)) {
       if (p.type === "start")
-        onProgress?.({ type: "data", name, message: `running on worker ${String(p.worker)}` });
+        onProgress?.({ type: "data", name, message: `running on worker ${echo(p.worker)}` });
       else if (p.type === "step" || p.type === "epoch") onProgress?.({ ...p, name });
     }
   });
 
   let added = 0;
-  for (const [id, members] of [...waiting]) {
-    const first = members[0];
-    let job = await queue.getJob(id);
+  for (const id of [...waiting.keys()]) {
+    let job = await queue.getJob(id).catch(() => undefined);
     let state = job === undefined ? undefined : await job.getState();
-    if (job !== undefined && (state === "failed" || (options.force === true && state === "completed"))) {
-      // A rerun retries what failed; --force trains a completed job again.
+    // --force trusts nothing a previous run left: neither its delivery nor its training state.
+    if (s.options.force === true)
+      await redis.del(keysOf(id).delivery, keysOf(id).checkpoint, keysOf(id).state);
+    const forced = s.options.force === true && state === "completed";
+    if (job !== undefined && (state === "failed" || forced)) {
+      // A rerun retries what failed (from a state a worker left, if any); --force trains a completed job again.
       await job.remove().catch(() => {});
       job = undefined;
       state = undefined;
     }
     if (job === undefined) {
-      await queue.add(first.spec.name, toPayload(first.spec, id), {
-        jobId: id,
-        attempts: 1,
-        removeOnComplete: KEEP,
-        removeOnFail: KEEP,
-      });
+      await queue.remove(id).catch(() => {});
+      await enqueue(id);
       added++;
       log(`${names(id).join(", ")}: queued (job ${id.slice(0, 12)})`);
     } else {
@@ -179,7 +291,7 @@ async function settle(
     await check(id);
   }
 
-  const pollMs = (options.pollSeconds ?? 5) * 1000;
+  const pollMs = (s.options.pollSeconds ?? 5) * 1000;
   while (waiting.size > 0 && signal?.aborted !== true) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, pollMs);
@@ -196,9 +308,9 @@ async function settle(
     // Jobs nobody has started are taken back (a rerun adds them again); running ones finish on their
     // workers and stay completed on the queue, where a rerun collects them without training.
     for (const id of waiting.keys()) {
-      const job = await queue.getJob(id);
+      const job = await queue.getJob(id).catch(() => undefined);
       if (job !== undefined && (await job.getState()) === "waiting") await job.remove().catch(() => {});
     }
   }
-  return added;
+  return { added, requeued: [...requeues.values()].reduce((a, b) => a + b, 0) };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { parseDelivery } from "./delivery.js";
 import { parsePayload, parseProgress } from "./job.js";
 
 const KEY = "0".repeat(64);
@@ -29,5 +30,36 @@ describe("queue jobs", () => {
     expect(parseProgress(epoch)).toEqual(epoch);
     expect(parseProgress({ ...epoch, trainLoss: "NaN" })).toBeUndefined();
     expect(parseProgress(42)).toBeUndefined();
+  });
+
+  test("a payload over a spec file's limit, or with a huge field, fails in one short line", () => {
+    const big = { spec: { name: "a", description: "x".repeat(2_000_000) }, key: KEY, kernel: "k" };
+    expect(() => parsePayload(big, KEY)).toThrow(
+      /^job 0+: the payload is \d+ bytes; specs are limited to 1048576$/,
+    );
+    let message = "";
+    try {
+      parsePayload({ spec: { name: "a" }, key: KEY, kernel: "k", ["y".repeat(500_000)]: 1 }, KEY);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^job 0+: \(root\): Unrecognized key: "y+…/);
+    expect(message.length).toBeLessThan(600);
+  });
+
+  test("a delivery is checked before its results are: a bare results object is an older worker's", () => {
+    expect(parseDelivery({ schemaVersion: 3 }, KEY)).toEqual({
+      results: { schemaVersion: 3 },
+      worker: "(unknown)",
+      checkpointOmitted: "the worker sends no checkpoints",
+    });
+    expect(() =>
+      parseDelivery({ results: {}, worker: "w", checkpoint: { sha256: "no", bytes: 1 } }, KEY),
+    ).toThrow(
+      `job ${KEY}: the worker's delivery does not validate: checkpoint.sha256: expected a sha-256 in hex`,
+    );
+    expect(() =>
+      parseDelivery({ results: {}, worker: "w", checkpoint: { sha256: KEY, bytes: 2 ** 40 } }, KEY),
+    ).toThrow(/checkpoint\.bytes: /);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * What travels through the queue. A job is data only: a resolved spec (without the coordinator's data
  * folder), the coordinator's cache key (also the job id) and its GEMM kernel. Workers re-validate it with the
- * spec schema and run it with the runner's own code; the return value is a results object.
+ * spec schema and run it with the runner's own code; the return value is a Delivery (see delivery.ts).
  */
 import { gemmKernelInfo } from "@nabla/ndarray";
 import { z } from "zod";
-import { SpecError } from "../errors.js";
-import { type Results, resultsSchema } from "../results.js";
-import { type ExperimentSpec, parseSpec } from "../spec.js";
+import { echo, SpecError } from "../errors.js";
+import { type Results, resultsDigest, resultsSchema } from "../results.js";
+import { type ExperimentSpec, MAX_SPEC_BYTES, parseSpec } from "../spec.js";
 
 export interface JobPayload {
   spec: unknown;
@@ -79,11 +79,17 @@ export function parsePayload(
   data: unknown,
   jobId: string | undefined,
 ): { spec: ExperimentSpec; payload: JobPayload } {
-  const source = `job ${jobId ?? "(no id)"}`;
+  const source = `job ${echo(jobId ?? "(no id)")}`;
+  // BullMQ has parsed it already (Redis bounds a value at 512 MB); a spec file's limit applies to what is run.
+  const size = JSON.stringify(data ?? null).length;
+  if (size > MAX_SPEC_BYTES)
+    throw new SpecError(`${source}: the payload is ${size} bytes; specs are limited to ${MAX_SPEC_BYTES}`);
   const frame = payloadSchema.safeParse(data);
   if (!frame.success) {
     const issue = frame.error.issues[0];
-    throw new SpecError(`${source}: ${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
+    throw new SpecError(
+      `${source}: ${echo(issue.path.map(String).join(".") || "(root)")}: ${echo(issue.message)}`,
+    );
   }
   if (jobId !== frame.data.key)
     throw new SpecError(`${source}: key: expected the job id, got ${frame.data.key}`);
@@ -96,18 +102,21 @@ export function parsePayload(
 }
 
 /**
- * A job's return value on the coordinator: a results object of the runner's schema under the key it was
- * queued with. It is then written under the member's own name and spec (the key does not cover either).
+ * The results of a job's delivery on the coordinator: a results object of the runner's schema under the key
+ * it was queued with, whose digest matches its numbers. It is then written under the member's own name and
+ * spec (the key does not cover either).
  */
 export function resultsFromJob(value: unknown, spec: ExperimentSpec, key: string): Results {
   const parsed = resultsSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
-      `job ${key}: the returned results do not validate: ${issue.path.map(String).join(".")}: ${issue.message}`,
+      `job ${key}: the returned results do not validate: ${echo(issue.path.map(String).join("."))}: ${echo(issue.message)}`,
     );
   }
   if (parsed.data.cacheKey !== key)
     throw new Error(`job ${key}: the returned results carry cache key ${parsed.data.cacheKey}`);
+  if (resultsDigest(parsed.data) !== parsed.data.digest)
+    throw new Error(`job ${key}: the returned results do not match their digest (edited on the way?)`);
   return { ...parsed.data, name: spec.name, spec };
 }

@@ -33,6 +33,15 @@ describe("queue URLs", () => {
       /query strings and fragments are not supported/,
     );
     expect(redactUrl("rediss://me:secret@h:1")).toBe("rediss://me:***@h:1");
+    // Percent-encoding mistakes are the user's: one line saying how to write a %, never an internal error.
+    expect(() => parseQueueUrl("redis://:%zz@h:1")).toThrow(
+      `--queue: the password is not valid percent-encoding (write % as %25); ${format}, got "redis://:***@h:1"`,
+    );
+    expect(() => parseQueueUrl("redis://%E0%A4%A@h")).toThrow(/^--queue: the user name is not valid/);
+    expect(() => parseQueueUrl("redis://h:0")).toThrow(/^--queue: port 0 is not a port to connect to/);
+    expect(redactUrl("redis://:pa/ss@word@h")).toBe("redis://:***@h");
+    const long = `redis://h/${"9".repeat(100_000)}`;
+    expect(() => parseQueueUrl(long)).toThrow(/is not a number; .*, got "redis:\/\/h\/9{190}…"$/);
   });
 
   test("queue names", () => {

@@ -1,16 +1,22 @@
 /**
  * `nabla worker`: takes sweep members off a BullMQ queue and runs each with the runner's own experiment code
- * (a worker thread, as in a local sweep), reporting progress on the job and returning the results object.
+ * (a worker thread, as in a local sweep), reporting progress on the job and returning its Delivery (results,
+ * and the checkpoint under a key of its own).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
-import { UserError } from "../errors.js";
+import { Redis, type RedisOptions } from "ioredis";
+import { checkpointPath } from "../checkpoint.js";
+import { echo, UserError } from "../errors.js";
 import { cachedResults } from "../experiment.js";
-import type { Results } from "../results.js";
+import { resultsPath } from "../results.js";
 import { runSweep } from "../sweep.js";
 import type { ProgressEvent } from "../train.js";
+import { trainingStatePath } from "../training-state.js";
+import { type Delivery, deliverIfLockLost, deliveryKeys, shipCheckpoint } from "./delivery.js";
+import { restoreState, stateUploader } from "./handover.js";
 import { type JobPayload, kernelId, type MemberProgress, parsePayload } from "./job.js";
 import { checkConnection, parseQueueUrl } from "./url.js";
 
@@ -56,13 +62,16 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   const { log } = options;
   /** Aborts every running experiment when this worker is told to stop. */
   const stopping = new AbortController();
+  // Checkpoints and the lock check are plain keys: a client of our own (BullMQ's are its internals).
+  const redis = new Redis(connection as RedisOptions);
+  let toKey: (type: string) => string = (type) => type;
 
-  const processor = async (job: Job<JobPayload, Results>, token?: string): Promise<Results> => {
+  const processor = async (job: Job<JobPayload, Delivery>, token?: string): Promise<Delivery> => {
     let spec: ReturnType<typeof parsePayload>["spec"];
     try {
       spec = parsePayload(job.data, job.id).spec;
     } catch (err) {
-      log(`rejected job ${job.id ?? "(no id)"}: ${(err as Error).message}`);
+      log(`rejected job ${echo(job.id ?? "(no id)")}: ${(err as Error).message}`);
       throw new UnrecoverableError((err as Error).message);
     }
     const { key } = cachedResults(spec, cacheDir);
@@ -72,10 +81,20 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
         `${spec.name}: this worker's cache key differs from the coordinator's (same built code and GEMM kernel needed: coordinator ${job.data.kernel}, worker ${kernelId()} on ${me})`,
       );
     }
-    log(`${spec.name}: started (job ${key.slice(0, 12)})`);
+    const keys = deliveryKeys(toKey, key);
+    const stateFile = trainingStatePath(resultsPath(cacheDir, spec.name));
+    const takenOver = await restoreState(redis, keys.state, stateFile);
+    log(
+      `${spec.name}: started (job ${key.slice(0, 12)})${takenOver ? ", from the state another worker left" : ""}`,
+    );
+    const upload = stateUploader(redis, keys.state, stateFile);
     let lastStep = 0;
     let pending: Promise<unknown> = Promise.resolve();
     const onProgress = (event: ProgressEvent) => {
+      const uploading = upload(event);
+      if (uploading !== undefined) pending = pending.then(() => uploading);
+      if (event.type === "data" && event.message.startsWith("resuming after epoch"))
+        log(`${spec.name}: ${event.message}`);
       const progress = toProgress(event, me);
       if (progress === undefined) return;
       if (progress.type === "step") {
@@ -100,7 +119,17 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
       log(
         `${spec.name}: ${done.cached ? "cached" : `done in ${done.results.timings.totalSeconds.toFixed(1)} s`}`,
       );
-      return done.results;
+      await redis.del(keys.state).catch(() => {});
+      const delivery = await shipCheckpoint(redis, keys, done.results, checkpointPath(done.file), me);
+      if (delivery.checkpointOmitted !== undefined)
+        log(`${spec.name}: checkpoint not sent: ${delivery.checkpointOmitted}`);
+      // Redis restarted empty or flushed while this ran: BullMQ will refuse the result, the coordinator won't.
+      const lock = await deliverIfLockLost(redis, keys, token, delivery);
+      if (lock !== "held")
+        log(
+          `${spec.name}: lost the job's lock (Redis restarted or flushed?): results ${lock} beside the queue`,
+        );
+      return delivery;
     }
     const failure = outcome.failures[0];
     if (failure !== undefined) {
@@ -113,7 +142,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
     throw new WaitingError();
   };
 
-  const worker = new Worker<JobPayload, Results>(options.queueName, processor, {
+  const worker = new Worker<JobPayload, Delivery>(options.queueName, processor, {
     connection,
     concurrency: options.concurrency ?? 1,
     lockDuration: lockMs,
@@ -122,12 +151,20 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
     maxStalledCount: 2,
     autorun: false,
   });
+  toKey = worker.toKey;
   let lastError = "";
-  worker.on("error", (err) => {
+  const onError = (err: Error) => {
+    // BullMQ parses a job's data before the processor sees it: corrupted data is a job it cannot hand out.
+    const message =
+      err instanceof SyntaxError
+        ? `a job on the queue is not valid JSON (${echo(err.message)})`
+        : echo(err.message);
     // ioredis retries on its own; say so once per distinct problem rather than on every attempt.
-    if (err.message !== lastError) log(`queue ${display}: ${err.message}`);
-    lastError = err.message;
-  });
+    if (message !== lastError) log(`queue ${display}: ${message}`);
+    lastError = message;
+  };
+  worker.on("error", onError);
+  redis.on("error", onError);
   const stop = () => {
     stopping.abort();
     void worker.close();
@@ -142,6 +179,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   } finally {
     options.signal?.removeEventListener("abort", stop);
     await worker.close();
+    await redis.quit().catch(() => {});
     if (ownCache) rmSync(cacheDir, { recursive: true, force: true });
   }
 }
