@@ -7,11 +7,13 @@
  * and names its checkpoint's sha-256, and `<name>.safetensors` is either that checkpoint or absent — never
  * another run's — whenever a process stops, a write fails or the disk fills.
  */
+
+import { constants } from "node:buffer";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { featureSize } from "@nabla/data";
-import { writeFileAtomicSync } from "@nabla/io";
+import { InputTooLargeError, readFileBounded, writeFileAtomicSync } from "@nabla/io";
 import { decodeSafetensors, loadSafetensors, type Module, saveSafetensors } from "@nabla/nn";
 import { UserError } from "./errors.js";
 import type { ModelState } from "./models.js";
@@ -71,7 +73,7 @@ function asideFiles(resultsFile: string): string[] {
 }
 
 function fileSha(file: string): string | undefined {
-  return existsSync(file) ? sha256Hex(readFileSync(file)) : undefined;
+  return existsSync(file) ? sha256Hex(readFileBounded(file, constants.MAX_LENGTH, "checkpoint")) : undefined;
 }
 
 /**
@@ -134,8 +136,9 @@ export function settlePair(resultsFile: string, named: string | undefined): void
 export function readCheckpoint(file: string): { bytes: Uint8Array; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    bytes = readFileBounded(file, constants.MAX_LENGTH, "checkpoint");
   } catch (err) {
+    if (err instanceof InputTooLargeError) throw new UserError(err.message);
     throw new UserError(
       `${file}: cannot read the checkpoint (${(err as NodeJS.ErrnoException).code ?? err})`,
     );

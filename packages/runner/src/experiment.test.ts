@@ -119,7 +119,8 @@ describe("runExperiment", () => {
     const at = (step: number) =>
       step <= 8 ? anneal(initial, 0.1, step / 8) : anneal(0.1, initial / 1e4, (step - 8) / (29 - 8));
     const expected = [at(0), at(10), at(20)];
-    results.metrics.lr.forEach((lr, i) => expect(lr).toBeCloseTo(expected[i], 12));
+    expect(results.metrics.lr).toHaveLength(3);
+    for (const [i, lr] of results.metrics.lr.entries()) expect(lr).toBeCloseTo(expected[i], 12);
   });
 
   test("augmentation changes the training, and the same seed gives the same bits", async () => {

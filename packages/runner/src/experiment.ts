@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { type DatasetInfo, datasetInfo, featureSize } from "@nabla/data";
+import { InputTooLargeError, readFileBounded } from "@nabla/io";
 import { gemmKernelInfo } from "@nabla/ndarray";
 import { createOptimizer, createScheduler } from "@nabla/optim";
 import { encodeCheckpoint, settlePair, sha256Hex } from "./checkpoint.js";
@@ -11,6 +12,7 @@ import { preflight } from "./preflight.js";
 import {
   ensureResultsDir,
   loadResults,
+  MAX_RESULTS_BYTES,
   RESULTS_SCHEMA_VERSION,
   type Results,
   resultsPath,
@@ -115,6 +117,18 @@ async function withModel(spec: ExperimentSpec, info: DatasetInfo, parts: Omit<Ru
   return { ...parts, model };
 }
 
+/** The sha-256 of the results file a run will replace (null if none): a training state is tied to it. */
+function previousResultsSha(file: string): string | null {
+  if (!existsSync(file)) return null;
+  try {
+    return sha256Hex(readFileBounded(file, MAX_RESULTS_BYTES, "results file"));
+  } catch (err) {
+    if (err instanceof InputTooLargeError) throw new UserError(err.message);
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UserError(`${file}: cannot write results (${code})`);
+  }
+}
+
 /**
  * Runs one experiment (or reuses its cached results) and writes `<resultsDir>/<name>.json` atomically, with its
  * checkpoint as a pair. After every epoch the run's state is saved beside them, so a run stopped in any way
@@ -156,7 +170,7 @@ export async function runExperiment(specInput: unknown, options: RunOptions): Pr
   let parts: RunParts = await withModel(spec, info, built);
   const owner: StateOwner = {
     cacheKey: key,
-    supersedes: existsSync(file) ? sha256Hex(readFileSync(file)) : null,
+    supersedes: previousResultsSha(file),
     stepsPerEpoch: Math.floor(info.splitSizes.train / spec.batchSize),
     epochs: spec.epochs,
   };

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureOutputDir, OutputDirError } from "@nabla/io";
+import { ensureOutputDir, InputTooLargeError, OutputDirError, readFileBounded } from "@nabla/io";
 import { z } from "zod";
 import { canonicalJson } from "./canonical.js";
 import { commitPair, sha256Hex } from "./checkpoint.js";
@@ -12,6 +11,9 @@ import { type ExperimentSpec, parseSpec } from "./spec.js";
  * Bumped whenever the results format changes; part of the cache key, so old files are rerun, not misread.
  * 3: the digest covers the whole file; `checkpoint` names the checkpoint's sha-256; `timings.resumedAfterEpochs`.
  */
+/** A results file holds metrics and curves (per-step losses are thinned to MAX_CURVE_POINTS): far below this. */
+export const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+
 export const RESULTS_SCHEMA_VERSION = 3;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -178,8 +180,9 @@ export function writeResults(file: string, results: Results, checkpoint?: Uint8A
 export function loadResults(file: string): Results {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readFileBounded(file, MAX_RESULTS_BYTES, "results file").toString("utf8");
   } catch (err) {
+    if (err instanceof InputTooLargeError) throw new ResultsError(err.message);
     throw new ResultsError(
       `${file}: cannot read results (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     );

@@ -6,9 +6,10 @@
  * without their arrays, RNG states, timings) is JSON in `__metadata__.state`. The data order and augmentation
  * need nothing: epoch e's depend only on the run seed and e, so the epoch count is their position.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { constants } from "node:buffer";
+import { existsSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { writeFileAtomicSync } from "@nabla/io";
+import { readFileBounded, writeFileAtomicSync } from "@nabla/io";
 import { fromTypedArray, isContiguous, type Rng, type Tensor } from "@nabla/ndarray";
 import { decodeSafetensors, encodeSafetensors, type Module, type SafetensorsValue } from "@nabla/nn";
 import type { Optimizer, Scheduler } from "@nabla/optim";
@@ -225,7 +226,7 @@ export function readTrainingState(file: string, owner: StateOwner): { state?: Sa
   let decoded: ReturnType<typeof decodeSafetensors>;
   let json: StateJson;
   try {
-    decoded = decodeSafetensors(readFileSync(file));
+    decoded = decodeSafetensors(readFileBounded(file, constants.MAX_LENGTH, "training state"));
     if (decoded.metadata.format !== TRAINING_STATE_FORMAT)
       return { ignored: "not a training state of this version" };
     json = JSON.parse(decoded.metadata.state) as StateJson;
