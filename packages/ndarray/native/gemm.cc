@@ -113,6 +113,17 @@ void runGemm(const Op& op, int threads) {
   }
 }
 
+// After a two-thread call that was slower than one thread: open (and double) the solo window; otherwise shrink it.
+void noteStall(bool stalled) {
+  if (stalled) {
+    stalledCalls++;
+    soloLeft = soloWindow;
+    soloWindow = std::min(kSoloMax, 2 * soloWindow);
+  } else {
+    soloWindow = std::max(kSoloMin, soloWindow / 2);
+  }
+}
+
 void runGemmOriented(const Op& op, int threads) {
   std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
   if (!lock.owns_lock()) {  // another JS thread (worker_threads) is mid-call: run alone on private scratch
@@ -156,13 +167,7 @@ void runGemmOriented(const Op& op, int threads) {
     const int per = perChunk(tm);
     stalled = pool->run(op, false, per, ceilDiv(tm, per), mainScratch);
   }
-  if (stalled) {
-    stalledCalls++;
-    soloLeft = soloWindow;
-    soloWindow = std::min(kSoloMax, 2 * soloWindow);
-  } else {
-    soloWindow = std::max(kSoloMin, soloWindow / 2);
-  }
+  noteStall(stalled);
 }
 
 }  // namespace
@@ -177,6 +182,54 @@ void nablaParallelFor(void (*fn)(void*, int), void* ctx, int n) {
     return;
   }
   pool->runTasks(fn, ctx, n, mainScratch);
+}
+
+// For native/conv.cc: the same for tasks long enough to judge the helper by (a convolution's samples or sample
+// groups), counted in the solo window like a GEMM call: a call the helper made slower sends the next ones, GEMMs
+// and these, to the caller alone, and these calls close the window as GEMMs do (a CNN makes few large GEMMs).
+void nablaParallelTasks(void (*fn)(void*, int), void* ctx, int n) {
+  std::unique_lock<std::mutex> lock(busy, std::try_to_lock);
+  if (!lock.owns_lock() || !pool || n < 2) {
+    for (int i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  if (soloLeft > 0) {
+    soloLeft--;
+    for (int i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  noteStall(pool->runTasks(fn, ctx, n, mainScratch));
+}
+
+// For native/conv.cc: C = alpha op(A) op(B) + beta C on the calling thread alone (with its own pack buffers),
+// called from inside nablaParallelTasks tasks. Oriented as sgemm orients it, and each element is summed in the
+// same order, so the bits are sgemm's.
+void nablaSgemmSerial(int m, int n, int k, float alpha, const float* a, long ars, long acs, const float* b, long brs,
+                      long bcs, float beta, float* c, long crs, long ccs) {
+  thread_local Scratch own;
+  Op op;
+  op.m = m;
+  op.n = n;
+  op.k = k;
+  op.alpha = alpha;
+  op.beta = beta;
+  op.a = a;
+  op.ars = ars;
+  op.acs = acs;
+  op.b = b;
+  op.brs = brs;
+  op.bcs = bcs;
+  op.c = c;
+  op.crs = crs;
+  op.ccs = ccs;
+  isa.run(5 * paddedArea(n, m) < 4 * paddedArea(m, n) ? transposed(op) : op, own);
+}
+
+// For native/conv.cc: whether the micro-kernel sums with fused multiply-adds (AVX-512 or AVX2), and its k block,
+// so a kernel that repeats its arithmetic (one FMA chain per k block, then added to C) gives its bits.
+bool nablaGemmFma(int* kc) {
+  *kc = KC;
+  return std::strcmp(isa.name, "scalar") != 0;
 }
 
 namespace {
@@ -281,6 +334,7 @@ napi_value Info(napi_env env, napi_callback_info) {
 }  // namespace
 
 void registerElementwise(napi_env env, napi_value exports);  // native/elementwise.cc
+void registerConv(napi_env env, napi_value exports);         // native/conv.cc
 
 namespace {
 
@@ -300,6 +354,7 @@ napi_value Init(napi_env env, napi_value exports) {
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn));
   CHECK(napi_set_named_property(env, exports, "info", fn));
   registerElementwise(env, exports);
+  registerConv(env, exports);
   return exports;
 }
 

@@ -1,11 +1,12 @@
-// Builds the optional native addon (native/gemm.cc GEMM + native/elementwise.cc large-array kernels) into
-// dist/native/nabla_gemm.node with the machine's C++ compiler against Node's own headers. It runs as the
-// package's `install` script, so the addon is always built on the machine that loads it (the tarball ships
-// sources, never a binary), and as part of `build`. node-gyp would do the same compile but downloads headers
-// from nodejs.org, so the compiler is invoked directly. The addon picks AVX-512/AVX2/scalar at run time, so it
-// is compiled for baseline x86-64. Any failure (no compiler, no headers, not x86-64, NABLA_NO_NATIVE=1) is not
-// an error: the reason goes to dist/native/build-error.txt, the WebAssembly kernels are used instead, and the
-// first large GEMM says so on stderr. An addon built from the same sources, compiler and Node is kept.
+// Builds the optional native addon (native/gemm.cc GEMM, native/elementwise.cc large-array kernels,
+// native/conv.cc convolutions) into dist/native/nabla_gemm.node with the machine's C++ compiler against
+// Node's own headers. It runs as the package's `install` script, so the addon is always built on the machine
+// that loads it (the tarball ships sources, never a binary), and as part of `build`. node-gyp would do the
+// same compile but downloads headers from nodejs.org, so the compiler is invoked directly. The addon picks
+// AVX-512/AVX2/scalar at run time, so it is compiled for baseline x86-64. Any failure (no compiler, no
+// headers, not x86-64, NABLA_NO_NATIVE=1) is not an error: the reason goes to dist/native/build-error.txt,
+// the WebAssembly kernels are used instead, and the first large GEMM says so on stderr. An addon built from
+// the same sources, compiler and Node is kept.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -39,9 +40,15 @@ const headerDirs = [
 const headers = headerDirs.find((d) => existsSync(join(d, "node_api.h")));
 if (!headers) giveUp(`node_api.h not found in ${headerDirs.join(", ")}`);
 const cxx = process.env.CXX || "g++";
-const sources = ["gemm.cc", "elementwise.cc", "kernels.h", "pack.h", "pool.h"].map((f) =>
-  join(root, "native", f),
-);
+const sources = [
+  "gemm.cc",
+  "elementwise.cc",
+  "conv.cc",
+  "conv-kernels.h",
+  "kernels.h",
+  "pack.h",
+  "pool.h",
+].map((f) => join(root, "native", f));
 const hash = createHash("sha256");
 for (const file of sources) hash.update(readFileSync(file));
 hash.update(`${cxx}\n${headers}\n${process.platform}-${process.arch}\n${process.versions.napi}`);
@@ -66,6 +73,7 @@ try {
       `-I${headers}`,
       join(root, "native", "gemm.cc"),
       join(root, "native", "elementwise.cc"),
+      join(root, "native", "conv.cc"),
       "-o",
       tmp,
     ],

@@ -132,3 +132,60 @@ export function nativeColumnSums(
   lib.columnSums(rows, cols, a, aOffset, sums);
   return true;
 }
+
+/** The addon's convolutions (native/conv.cc); `geometry` is Conv2dPlan's Int32Array (layout in conv.cc). */
+export interface NativeConv {
+  convForward(
+    geometry: Int32Array,
+    x: Float32Array,
+    xOffset: number,
+    w: Float32Array,
+    wOffset: number,
+    bias: Float32Array,
+    biasOffset: number,
+    hasBias: boolean,
+    y: Float32Array,
+    yOffset: number,
+    accumulate: boolean,
+  ): void;
+  convBackwardInput(
+    geometry: Int32Array,
+    dy: Float32Array,
+    dyOffset: number,
+    w: Float32Array,
+    wOffset: number,
+    dx: Float32Array,
+    dxOffset: number,
+    accumulate: boolean,
+  ): void;
+  convBackwardWeight(
+    geometry: Int32Array,
+    x: Float32Array,
+    xOffset: number,
+    dy: Float32Array,
+    dyOffset: number,
+    dw: Float32Array,
+    dwOffset: number,
+    partials: Float32Array,
+    accumulate: boolean,
+  ): void;
+  convBiasGrad(
+    geometry: Int32Array,
+    dy: Float32Array,
+    dyOffset: number,
+    db: Float32Array,
+    dbOffset: number,
+    accumulate: boolean,
+  ): void;
+}
+
+let conv: NativeConv | null | undefined;
+
+/** The addon's convolutions, or null when the addon is missing or was built without them. */
+export function nativeConv(): NativeConv | null {
+  if (conv === undefined) {
+    const lib = nativeAddon() as (NativeGemm & Partial<NativeConv>) | null;
+    conv = lib && typeof lib.convForward === "function" ? (lib as unknown as NativeConv) : null;
+  }
+  return conv;
+}

@@ -1,4 +1,18 @@
-/** @nabla/ndarray — float32/float64 tensors on scijs ndarray, element-wise and row kernels, GEMM, a seeded PRNG. */
+/**
+ * @nabla/ndarray — float32/float64 tensors on scijs ndarray, element-wise and row kernels, GEMM, 2-D
+ * convolution, a seeded PRNG.
+ */
+export {
+  type Conv2dPair,
+  Conv2dPlan,
+  type Conv2dPlanOptions,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dOutputSize,
+  conv2dPlan,
+} from "./conv.js";
+export { type Conv2dReferenceOptions, conv2dReference, conv2dReferenceBackward } from "./conv-reference.js";
 export {
   add,
   addRowVector,

@@ -21,99 +21,318 @@ export interface BatchNormOptions {
 interface BatchNormBuffers {
   y: Tensor;
   dx: Tensor;
-  xhat: Tensor;
+  /** x̂ as forward computed it, for L = 1 only: L > 1 recomputes x̂ from the input in backward. */
+  xhat: Tensor | null;
 }
 
-/**
- * Σ d[b … b+len). Four partial sums keep the adds independent (one running sum waits on every add), and
- * round less than one long sum.
+/*
+ * The L > 1 (BatchNorm2d) kernels: plain loops over one contiguous plane, unrolled by four with two pairs of
+ * partial sums (one running sum would wait on every add; more pairs spill registers), called once per
+ * (sample, channel) plane. Index sums are written `(p + q) | 0`: offsets into a typed array are far below
+ * 2³¹, and the `| 0` tells the JIT so, sparing an overflow check on every index.
+ *
+ * Each kernel comes in a Float32Array and a Float64Array version, so every call site sees one array type
+ * (a loop over two kinds of typed array runs half again as long), and so that each dtype can have its own
+ * form of the per-element formula. float64 uses the centred forms, y = (x − μ)·k + β and dx = a·dy −
+ * s·(x − μ) − c, exact to a few float64 ulps of the result. float32 folds μ into the constants, y = x·k +
+ * (β − μ·k) and dx = a·dy − s·x + (s·μ − c): one operation fewer per element, evaluated in float64, whose
+ * cancellation when |μ| ≫ σ costs about |μ|/σ float64 ulps, invisible after rounding to float32 unless
+ * |μ|/σ > 10⁸.
  */
+
+/** Σ d[b … b+len) in float64, with four partial sums (the shift of {@link BatchNormBase.planeStatistics}). */
 function planeSum(d: FloatArray, b: number, len: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
-  const end4 = b + (len - (len % 4));
-  let i = b;
-  for (; i < end4; i += 4) {
+  const end4 = (b + len - (len % 4)) | 0;
+  let i = b | 0;
+  for (; i < end4; i = (i + 4) | 0) {
     s0 += d[i];
-    s1 += d[i + 1];
-    s2 += d[i + 2];
-    s3 += d[i + 3];
+    s1 += d[(i + 1) | 0];
+    s2 += d[(i + 2) | 0];
+    s3 += d[(i + 3) | 0];
   }
   for (const end = b + len; i < end; i++) s0 += d[i];
   return s0 + s1 + (s2 + s3);
 }
 
-/** Σ (d[i] − m)² over d[b … b+len), with the same four partial sums as {@link planeSum}. */
-function planeSquares(d: FloatArray, b: number, len: number, m: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const end4 = b + (len - (len % 4));
-  let i = b;
-  for (; i < end4; i += 4) {
-    const d0 = d[i] - m;
-    const d1 = d[i + 1] - m;
-    const d2 = d[i + 2] - m;
-    const d3 = d[i + 3] - m;
-    s0 += d0 * d0;
-    s1 += d1 * d1;
-    s2 += d2 * d2;
-    s3 += d3 * d3;
-  }
-  for (const end = b + len; i < end; i++) {
-    const d0 = d[i] - m;
-    s0 += d0 * d0;
-  }
-  return s0 + s1 + (s2 + s3);
-}
-
-/**
- * Adds Σ dy and Σ dy·x̂ over one plane (dy from gd[src …], x̂ from xh[dst …]) to slot j of the two sums, with
- * the same four partial sums as {@link planeSum}.
- */
-function addPlaneGradSums(
-  gd: FloatArray,
-  src: number,
-  xh: FloatArray,
-  dst: number,
+/** Adds Σ (d − k) and Σ (d − k)² over d[b … b+len) to slot j of `sum` and `squares`, in float64. */
+function shiftedSums32(
+  d: Float32Array,
+  b: number,
   len: number,
-  sumDy: Float64Array,
-  sumDyXhat: Float64Array,
+  k: number,
+  sum: Float64Array,
+  squares: Float64Array,
   j: number,
 ): void {
   let a0 = 0;
   let a1 = 0;
-  let a2 = 0;
-  let a3 = 0;
+  let q0 = 0;
+  let q1 = 0;
+  const end4 = (b + len - (len % 4)) | 0;
+  let i = b | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const d0 = d[i] - k;
+    const d1 = d[(i + 1) | 0] - k;
+    const d2 = d[(i + 2) | 0] - k;
+    const d3 = d[(i + 3) | 0] - k;
+    a0 += d0 + d1;
+    a1 += d2 + d3;
+    q0 += d0 * d0 + d1 * d1;
+    q1 += d2 * d2 + d3 * d3;
+  }
+  for (const end = b + len; i < end; i++) {
+    const d0 = d[i] - k;
+    a0 += d0;
+    q0 += d0 * d0;
+  }
+  sum[j] += a0 + a1;
+  squares[j] += q0 + q1;
+}
+
+/** {@link shiftedSums32} over a Float64Array. */
+function shiftedSums64(
+  d: Float64Array,
+  b: number,
+  len: number,
+  k: number,
+  sum: Float64Array,
+  squares: Float64Array,
+  j: number,
+): void {
+  let a0 = 0;
+  let a1 = 0;
+  let q0 = 0;
+  let q1 = 0;
+  const end4 = (b + len - (len % 4)) | 0;
+  let i = b | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const d0 = d[i] - k;
+    const d1 = d[(i + 1) | 0] - k;
+    const d2 = d[(i + 2) | 0] - k;
+    const d3 = d[(i + 3) | 0] - k;
+    a0 += d0 + d1;
+    a1 += d2 + d3;
+    q0 += d0 * d0 + d1 * d1;
+    q1 += d2 * d2 + d3 * d3;
+  }
+  for (const end = b + len; i < end; i++) {
+    const d0 = d[i] - k;
+    a0 += d0;
+    q0 += d0 * d0;
+  }
+  sum[j] += a0 + a1;
+  squares[j] += q0 + q1;
+}
+
+/** y[yo + l] = x[xo + l]·k + c for l < len: the float32 output, k = γ/√(σ² + eps), c = β − μ·k. */
+function affine32(y: Float32Array, yo: number, x: Float32Array, xo: number, len: number, k: number, c: number): void {
+  const d = (xo - yo) | 0;
+  const end4 = (yo + len - (len % 4)) | 0;
+  let i = yo | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + d) | 0;
+    y[i] = x[p] * k + c;
+    y[(i + 1) | 0] = x[(p + 1) | 0] * k + c;
+    y[(i + 2) | 0] = x[(p + 2) | 0] * k + c;
+    y[(i + 3) | 0] = x[(p + 3) | 0] * k + c;
+  }
+  for (const end = yo + len; i < end; i++) y[i] = x[i + d] * k + c;
+}
+
+/** y[yo + l] = (x[xo + l] − m)·k + b for l < len: the float64 output. */
+function affine64(
+  y: Float64Array,
+  yo: number,
+  x: Float64Array,
+  xo: number,
+  len: number,
+  m: number,
+  k: number,
+  b: number,
+): void {
+  const d = (xo - yo) | 0;
+  const end4 = (yo + len - (len % 4)) | 0;
+  let i = yo | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + d) | 0;
+    y[i] = (x[p] - m) * k + b;
+    y[(i + 1) | 0] = (x[(p + 1) | 0] - m) * k + b;
+    y[(i + 2) | 0] = (x[(p + 2) | 0] - m) * k + b;
+    y[(i + 3) | 0] = (x[(p + 3) | 0] - m) * k + b;
+  }
+  for (const end = yo + len; i < end; i++) y[i] = (x[i + d] - m) * k + b;
+}
+
+/**
+ * Adds Σ dy and Σ dy·(x − m) over one plane (dy from g[go …], x from x[xo …]) to slot j of the two sums, in
+ * float64: x̂ = (x − m)/σ is recomputed from the input rather than stored by forward.
+ */
+function gradSums32(
+  g: Float32Array,
+  go: number,
+  x: Float32Array,
+  xo: number,
+  len: number,
+  m: number,
+  sumDy: Float64Array,
+  sumDyXc: Float64Array,
+  j: number,
+): void {
+  let a0 = 0;
+  let a1 = 0;
   let b0 = 0;
   let b1 = 0;
-  let b2 = 0;
-  let b3 = 0;
-  let l = 0;
-  for (const end4 = len - (len % 4); l < end4; l += 4) {
-    const v0 = gd[src + l];
-    const v1 = gd[src + l + 1];
-    const v2 = gd[src + l + 2];
-    const v3 = gd[src + l + 3];
-    a0 += v0;
-    a1 += v1;
-    a2 += v2;
-    a3 += v3;
-    b0 += v0 * xh[dst + l];
-    b1 += v1 * xh[dst + l + 1];
-    b2 += v2 * xh[dst + l + 2];
-    b3 += v3 * xh[dst + l + 3];
+  const d = (xo - go) | 0;
+  const end4 = (go + len - (len % 4)) | 0;
+  let i = go | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + d) | 0;
+    const v0 = g[i];
+    const v1 = g[(i + 1) | 0];
+    const v2 = g[(i + 2) | 0];
+    const v3 = g[(i + 3) | 0];
+    a0 += v0 + v1;
+    a1 += v2 + v3;
+    b0 += v0 * (x[p] - m) + v1 * (x[(p + 1) | 0] - m);
+    b1 += v2 * (x[(p + 2) | 0] - m) + v3 * (x[(p + 3) | 0] - m);
   }
-  for (; l < len; l++) {
-    const v = gd[src + l];
+  for (const end = go + len; i < end; i++) {
+    const v = g[i];
     a0 += v;
-    b0 += v * xh[dst + l];
+    b0 += v * (x[i + d] - m);
   }
-  sumDy[j] += a0 + a1 + (a2 + a3);
-  sumDyXhat[j] += b0 + b1 + (b2 + b3);
+  sumDy[j] += a0 + a1;
+  sumDyXc[j] += b0 + b1;
+}
+
+/** {@link gradSums32} over Float64Arrays. */
+function gradSums64(
+  g: Float64Array,
+  go: number,
+  x: Float64Array,
+  xo: number,
+  len: number,
+  m: number,
+  sumDy: Float64Array,
+  sumDyXc: Float64Array,
+  j: number,
+): void {
+  let a0 = 0;
+  let a1 = 0;
+  let b0 = 0;
+  let b1 = 0;
+  const d = (xo - go) | 0;
+  const end4 = (go + len - (len % 4)) | 0;
+  let i = go | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + d) | 0;
+    const v0 = g[i];
+    const v1 = g[(i + 1) | 0];
+    const v2 = g[(i + 2) | 0];
+    const v3 = g[(i + 3) | 0];
+    a0 += v0 + v1;
+    a1 += v2 + v3;
+    b0 += v0 * (x[p] - m) + v1 * (x[(p + 1) | 0] - m);
+    b1 += v2 * (x[(p + 2) | 0] - m) + v3 * (x[(p + 3) | 0] - m);
+  }
+  for (const end = go + len; i < end; i++) {
+    const v = g[i];
+    a0 += v;
+    b0 += v * (x[i + d] - m);
+  }
+  sumDy[j] += a0 + a1;
+  sumDyXc[j] += b0 + b1;
+}
+
+/** dx[o + l] = a·dy − s·x + t over one float32 plane, dy from g[go …] and x from x[xo …] (t = s·μ − c). */
+function inputGrad32(
+  dx: Float32Array,
+  o: number,
+  g: Float32Array,
+  go: number,
+  x: Float32Array,
+  xo: number,
+  len: number,
+  a: number,
+  s: number,
+  t: number,
+): void {
+  const dg = (go - o) | 0;
+  const dxo = (xo - o) | 0;
+  const end4 = (o + len - (len % 4)) | 0;
+  let i = o | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + dg) | 0;
+    const q = (i + dxo) | 0;
+    dx[i] = a * g[p] - s * x[q] + t;
+    dx[(i + 1) | 0] = a * g[(p + 1) | 0] - s * x[(q + 1) | 0] + t;
+    dx[(i + 2) | 0] = a * g[(p + 2) | 0] - s * x[(q + 2) | 0] + t;
+    dx[(i + 3) | 0] = a * g[(p + 3) | 0] - s * x[(q + 3) | 0] + t;
+  }
+  for (const end = o + len; i < end; i++) dx[i] = a * g[i + dg] - s * x[i + dxo] + t;
+}
+
+/** dx[o + l] = a·dy − s·(x − m) − c over one float64 plane, dy from g[go …] and x from x[xo …]. */
+function inputGrad64(
+  dx: Float64Array,
+  o: number,
+  g: Float64Array,
+  go: number,
+  x: Float64Array,
+  xo: number,
+  len: number,
+  m: number,
+  a: number,
+  s: number,
+  c: number,
+): void {
+  const dg = (go - o) | 0;
+  const dxo = (xo - o) | 0;
+  const end4 = (o + len - (len % 4)) | 0;
+  let i = o | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + dg) | 0;
+    const q = (i + dxo) | 0;
+    dx[i] = a * g[p] - s * (x[q] - m) - c;
+    dx[(i + 1) | 0] = a * g[(p + 1) | 0] - s * (x[(q + 1) | 0] - m) - c;
+    dx[(i + 2) | 0] = a * g[(p + 2) | 0] - s * (x[(q + 2) | 0] - m) - c;
+    dx[(i + 3) | 0] = a * g[(p + 3) | 0] - s * (x[(q + 3) | 0] - m) - c;
+  }
+  for (const end = o + len; i < end; i++) dx[i] = a * g[i + dg] - s * (x[i + dxo] - m) - c;
+}
+
+/** dx[o + l] = k·g[go + l] over one plane (eval: the statistics are constants). */
+function scale32(dx: Float32Array, o: number, g: Float32Array, go: number, len: number, k: number): void {
+  const dg = (go - o) | 0;
+  const end4 = (o + len - (len % 4)) | 0;
+  let i = o | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + dg) | 0;
+    dx[i] = k * g[p];
+    dx[(i + 1) | 0] = k * g[(p + 1) | 0];
+    dx[(i + 2) | 0] = k * g[(p + 2) | 0];
+    dx[(i + 3) | 0] = k * g[(p + 3) | 0];
+  }
+  for (const end = o + len; i < end; i++) dx[i] = k * g[i + dg];
+}
+
+/** {@link scale32} over Float64Arrays. */
+function scale64(dx: Float64Array, o: number, g: Float64Array, go: number, len: number, k: number): void {
+  const dg = (go - o) | 0;
+  const end4 = (o + len - (len % 4)) | 0;
+  let i = o | 0;
+  for (; i < end4; i = (i + 4) | 0) {
+    const p = (i + dg) | 0;
+    dx[i] = k * g[p];
+    dx[(i + 1) | 0] = k * g[(p + 1) | 0];
+    dx[(i + 2) | 0] = k * g[(p + 2) | 0];
+    dx[(i + 3) | 0] = k * g[(p + 3) | 0];
+  }
+  for (const end = o + len; i < end; i++) dx[i] = k * g[i + dg];
 }
 
 /**
@@ -128,8 +347,10 @@ function addPlaneGradSums(
  * check their input's shape and call {@link normalise} / {@link backpropagate}.
  *
  * Each pass has two loop shapes over the same formulas. L = 1 runs along rows with the channel innermost,
- * so a [N, C] input is read in memory order and BatchNorm1d keeps the bits and speed of its plain loops.
- * L > 1 runs along each contiguous plane, with per-plane partial sums in the reductions.
+ * so a [N, C] input is read in memory order and BatchNorm1d keeps the bits and speed of its plain loops
+ * (and its stored x̂). L > 1 runs tight loops along each contiguous plane, with per-plane float64 partial
+ * sums in the reductions: forward reads x twice (both statistics in one pass, then y), keeps a reference
+ * to x instead of writing x̂, and backward reads dy and x twice (Σdy and Σdy·x̂, then dx).
  */
 export abstract class BatchNormBase extends ModuleBase {
   /** Channels (PyTorch's num_features). */
@@ -156,6 +377,11 @@ export abstract class BatchNormBase extends ModuleBase {
   private readonly sumDy: Float64Array;
   private readonly sumDyXhat: Float64Array;
   private last: BatchNormBuffers | null = null;
+  /** L > 1: the last forward's input (read again by backward, as the Module contract allows) and its layout. */
+  private lastInput: FloatArray | null = null;
+  private lastOffset = 0;
+  private lastSN = 0;
+  private lastSC = 0;
   private lastSamples = 0;
   private lastPlane = 0;
   private lastTraining = true;
@@ -201,11 +427,15 @@ export abstract class BatchNormBase extends ModuleBase {
     this.mean = new Float64Array(features);
     this.sumDy = new Float64Array(features);
     this.sumDyXhat = new Float64Array(features);
-    this.cache = new BufferCache((shape, dtype) => ({
-      y: zeros([...shape], dtype),
-      dx: zeros([...shape], dtype),
-      xhat: zeros([...shape], dtype),
-    }));
+    this.cache = new BufferCache((shape, dtype) => {
+      let plane = 1;
+      for (let d = 2; d < shape.length; d++) plane *= shape[d];
+      return {
+        y: zeros([...shape], dtype),
+        dx: zeros([...shape], dtype),
+        xhat: plane === 1 ? zeros([...shape], dtype) : null,
+      };
+    });
   }
 
   /**
@@ -228,23 +458,22 @@ export abstract class BatchNormBase extends ModuleBase {
     const mean = this.mean;
     const invStd = this.invStd;
     if (this.training) {
-      mean.fill(0);
-      for (let i = 0; i < samples; i++) {
-        if (plane === 1) for (let j = 0; j < c; j++) mean[j] += xd[xo + i * sN + j * sC];
-        else for (let j = 0; j < c; j++) mean[j] += planeSum(xd, xo + i * sN + j * sC, plane);
-      }
-      for (let j = 0; j < c; j++) mean[j] /= count;
       const sq = invStd; // holds Σ(x − μ)² until it is turned into 1/√(σ² + eps) below
-      sq.fill(0);
-      for (let i = 0; i < samples; i++) {
-        if (plane === 1) {
+      if (plane === 1) {
+        mean.fill(0);
+        for (let i = 0; i < samples; i++) {
+          for (let j = 0; j < c; j++) mean[j] += xd[xo + i * sN + j * sC];
+        }
+        for (let j = 0; j < c; j++) mean[j] /= count;
+        sq.fill(0);
+        for (let i = 0; i < samples; i++) {
           for (let j = 0; j < c; j++) {
             const d = xd[xo + i * sN + j * sC] - mean[j];
             sq[j] += d * d;
           }
-        } else {
-          for (let j = 0; j < c; j++) sq[j] += planeSquares(xd, xo + i * sN + j * sC, plane, mean[j]);
         }
+      } else {
+        this.planeStatistics(xd, xo, samples, plane, sN, sC);
       }
       const rm = this.runningMean.data;
       const rv = this.runningVar.data;
@@ -264,11 +493,11 @@ export abstract class BatchNormBase extends ModuleBase {
         invStd[j] = 1 / Math.sqrt(rv[j] + this.eps);
       }
     }
-    const xh = buffers.xhat.data;
     const yd = buffers.y.data;
     const g = this.weight.data;
     const b = this.bias.data;
     if (plane === 1) {
+      const xh = (buffers.xhat as Tensor).data;
       for (let i = 0; i < samples; i++) {
         const o = i * c;
         for (let j = 0; j < c; j++) {
@@ -276,30 +505,81 @@ export abstract class BatchNormBase extends ModuleBase {
           yd[o + j] = g[j] * xh[o + j] + b[j];
         }
       }
+      this.lastInput = null;
     } else {
-      const round = this.dtype === "float32";
-      for (let i = 0; i < samples; i++) {
-        for (let j = 0; j < c; j++) {
-          const src = xo + i * sN + j * sC;
-          const dst = (i * c + j) * plane;
-          const mj = mean[j];
-          const sj = invStd[j];
-          const gj = g[j];
-          const bj = b[j];
-          for (let l = 0; l < plane; l++) {
-            const v = (xd[src + l] - mj) * sj;
-            xh[dst + l] = v;
-            // y from x̂ as stored (rounded to the dtype), the value backward reads; fround spares the re-read
-            yd[dst + l] = gj * (round ? Math.fround(v) : v) + bj;
+      if (xd instanceof Float32Array) {
+        const y32 = yd as Float32Array;
+        for (let i = 0; i < samples; i++) {
+          for (let j = 0; j < c; j++) {
+            const k = g[j] * invStd[j];
+            affine32(y32, (i * c + j) * plane, xd, xo + i * sN + j * sC, plane, k, b[j] - mean[j] * k);
+          }
+        }
+      } else {
+        const y64 = yd as Float64Array;
+        for (let i = 0; i < samples; i++) {
+          for (let j = 0; j < c; j++) {
+            affine64(y64, (i * c + j) * plane, xd, xo + i * sN + j * sC, plane, mean[j], g[j] * invStd[j], b[j]);
           }
         }
       }
+      this.lastInput = xd;
+      this.lastOffset = xo;
+      this.lastSN = sN;
+      this.lastSC = sC;
     }
     this.last = buffers;
     this.lastSamples = samples;
     this.lastPlane = plane;
     this.lastTraining = this.training;
     return buffers.y;
+  }
+
+  /**
+   * L > 1 training statistics: this.mean ← μ and this.invStd ← Σ(x − μ)² per channel, from one read of x.
+   * Each channel's values are taken about a shift k, the mean of its first plane: Σ(x − k) and Σ(x − k)²
+   * are summed in float64 (per plane, then over planes), and μ = k + Σ(x − k)/n, Σ(x − μ)² = Σ(x − k)² −
+   * (Σ(x − k))²/n. The subtraction loses about log₁₀(1 + (μ − k)²/σ²) of float64's 16 digits, and with k a
+   * plane's mean (μ − k)² is at most N·σ² (a single plane cannot stray further from the mean of all N), so
+   * the variance keeps over 13 digits even then, far beyond float32's 7.
+   */
+  private planeStatistics(
+    xd: FloatArray,
+    xo: number,
+    samples: number,
+    plane: number,
+    sN: number,
+    sC: number,
+  ): void {
+    const c = this.features;
+    const count = samples * plane;
+    const mean = this.mean;
+    const sq = this.invStd;
+    // the shifted sums go to sumDy / sumDyXhat, free until backward
+    const shiftedSum = this.sumDy;
+    const shiftedSquares = this.sumDyXhat;
+    shiftedSum.fill(0);
+    shiftedSquares.fill(0);
+    for (let j = 0; j < c; j++) mean[j] = planeSum(xd, xo + j * sC, plane) / plane;
+    if (xd instanceof Float32Array) {
+      for (let i = 0; i < samples; i++) {
+        for (let j = 0; j < c; j++) {
+          shiftedSums32(xd, xo + i * sN + j * sC, plane, mean[j], shiftedSum, shiftedSquares, j);
+        }
+      }
+    } else {
+      for (let i = 0; i < samples; i++) {
+        for (let j = 0; j < c; j++) {
+          shiftedSums64(xd, xo + i * sN + j * sC, plane, mean[j], shiftedSum, shiftedSquares, j);
+        }
+      }
+    }
+    for (let j = 0; j < c; j++) {
+      const s1 = shiftedSum[j];
+      const shift = s1 / count;
+      mean[j] += shift;
+      sq[j] = Math.max(0, shiftedSquares[j] - s1 * shift);
+    }
   }
 
   /** The last forward's output, or an NnError naming `where` when there was none. */
@@ -315,28 +595,22 @@ export abstract class BatchNormBase extends ModuleBase {
    */
   protected backpropagate(dY: Tensor, sN: number, sC: number): Tensor {
     const { dx, xhat } = this.last as BatchNormBuffers;
+    if (this.lastPlane !== 1) return this.backpropagatePlanes(dY, sN, sC, dx);
     const samples = this.lastSamples;
-    const plane = this.lastPlane;
-    const count = samples * plane;
+    const count = samples;
     const c = this.features;
     const gd = dY.data;
     const go = dY.offset;
-    const xh = xhat.data;
+    const xh = (xhat as Tensor).data;
     const sumDy = this.sumDy;
     const sumDyXhat = this.sumDyXhat;
     sumDy.fill(0);
     sumDyXhat.fill(0);
     for (let i = 0; i < samples; i++) {
-      if (plane === 1) {
-        for (let j = 0; j < c; j++) {
-          const v = gd[go + i * sN + j * sC];
-          sumDy[j] += v;
-          sumDyXhat[j] += v * xh[i * c + j];
-        }
-      } else {
-        for (let j = 0; j < c; j++) {
-          addPlaneGradSums(gd, go + i * sN + j * sC, xh, (i * c + j) * plane, plane, sumDy, sumDyXhat, j);
-        }
+      for (let j = 0; j < c; j++) {
+        const v = gd[go + i * sN + j * sC];
+        sumDy[j] += v;
+        sumDyXhat[j] += v * xh[i * c + j];
       }
     }
     if (this.affine) {
@@ -351,30 +625,109 @@ export abstract class BatchNormBase extends ModuleBase {
     const invStd = this.invStd;
     const dxd = dx.data;
     const training = this.lastTraining;
-    if (plane === 1) {
+    for (let i = 0; i < samples; i++) {
+      for (let j = 0; j < c; j++) {
+        const v = gd[go + i * sN + j * sC];
+        const k = g[j] * invStd[j];
+        dxd[i * c + j] = training
+          ? (k / count) * (count * v - sumDy[j] - xh[i * c + j] * sumDyXhat[j])
+          : k * v;
+      }
+    }
+    return dx;
+  }
+
+  /**
+   * {@link backpropagate} for L > 1, x̂ = (x − μ)·invStd recomputed from the kept input: Σdy and Σdy·(x − μ)
+   * in one read of dy and x, then in training dx = k·dy − s·(x − μ) − c with k = γ·invStd, s = k·invStd·
+   * Σ(dy·x̂)/n and c = k·Σdy/n, the same formula with its per-channel constants gathered.
+   */
+  private backpropagatePlanes(dY: Tensor, sN: number, sC: number, dx: Tensor): Tensor {
+    const samples = this.lastSamples;
+    const plane = this.lastPlane;
+    const count = samples * plane;
+    const c = this.features;
+    const gd = dY.data;
+    const go = dY.offset;
+    const xd = this.lastInput as FloatArray;
+    const xo = this.lastOffset;
+    const xN = this.lastSN;
+    const xC = this.lastSC;
+    const mean = this.mean;
+    const invStd = this.invStd;
+    const sumDy = this.sumDy;
+    const sumDyXhat = this.sumDyXhat;
+    const training = this.lastTraining;
+    const f32 = gd instanceof Float32Array;
+    if (training || this.affine) {
+      sumDy.fill(0);
+      sumDyXhat.fill(0); // Σdy·(x − μ), scaled to Σdy·x̂ below
+      if (f32) {
+        const g32 = gd as Float32Array;
+        const x32 = xd as Float32Array;
+        for (let i = 0; i < samples; i++) {
+          for (let j = 0; j < c; j++) {
+            gradSums32(g32, go + i * sN + j * sC, x32, xo + i * xN + j * xC, plane, mean[j], sumDy, sumDyXhat, j);
+          }
+        }
+      } else {
+        const g64 = gd as Float64Array;
+        const x64 = xd as Float64Array;
+        for (let i = 0; i < samples; i++) {
+          for (let j = 0; j < c; j++) {
+            gradSums64(g64, go + i * sN + j * sC, x64, xo + i * xN + j * xC, plane, mean[j], sumDy, sumDyXhat, j);
+          }
+        }
+      }
+      for (let j = 0; j < c; j++) sumDyXhat[j] *= invStd[j];
+    }
+    if (this.affine) {
+      const wg = this.weightGrad.data;
+      const bg = this.biasGrad.data;
+      for (let j = 0; j < c; j++) {
+        wg[j] += sumDyXhat[j];
+        bg[j] += sumDy[j];
+      }
+    }
+    const g = this.weight.data;
+    if (training) {
+      // the sums become the per-channel constants s (in sumDyXhat) and c (in sumDy) of dx
+      for (let j = 0; j < c; j++) {
+        const kn = (g[j] * invStd[j]) / count;
+        sumDyXhat[j] = kn * sumDyXhat[j] * invStd[j];
+        sumDy[j] = kn * sumDy[j];
+      }
+    }
+    if (f32) {
+      const d32 = dx.data as Float32Array;
+      const g32 = gd as Float32Array;
+      const x32 = xd as Float32Array;
       for (let i = 0; i < samples; i++) {
         for (let j = 0; j < c; j++) {
-          const v = gd[go + i * sN + j * sC];
+          const o = (i * c + j) * plane;
+          const src = go + i * sN + j * sC;
           const k = g[j] * invStd[j];
-          dxd[i * c + j] = training
-            ? (k / count) * (count * v - sumDy[j] - xh[i * c + j] * sumDyXhat[j])
-            : k * v;
+          if (training) {
+            const s = sumDyXhat[j];
+            inputGrad32(d32, o, g32, src, x32, xo + i * xN + j * xC, plane, k, s, s * mean[j] - sumDy[j]);
+          } else {
+            scale32(d32, o, g32, src, plane, k);
+          }
         }
       }
     } else {
+      const d64 = dx.data as Float64Array;
+      const g64 = gd as Float64Array;
+      const x64 = xd as Float64Array;
       for (let i = 0; i < samples; i++) {
         for (let j = 0; j < c; j++) {
+          const o = (i * c + j) * plane;
           const src = go + i * sN + j * sC;
-          const dst = (i * c + j) * plane;
           const k = g[j] * invStd[j];
           if (training) {
-            const kn = k / count;
-            const sd = sumDy[j];
-            const sdx = sumDyXhat[j];
-            for (let l = 0; l < plane; l++)
-              dxd[dst + l] = kn * (count * gd[src + l] - sd - xh[dst + l] * sdx);
+            inputGrad64(d64, o, g64, src, x64, xo + i * xN + j * xC, plane, mean[j], k, sumDyXhat[j], sumDy[j]);
           } else {
-            for (let l = 0; l < plane; l++) dxd[dst + l] = k * gd[src + l];
+            scale64(d64, o, g64, src, plane, k);
           }
         }
       }

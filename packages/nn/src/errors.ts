@@ -3,6 +3,8 @@
  * module/function and the field, and says what was expected.
  */
 export class NnError extends Error {
+  /** Marks a mistake a user can fix: a CLI prints its one-line message without a stack (see @nabla/runner). */
+  readonly userFacing = true;
   override name = "NnError";
 }
 

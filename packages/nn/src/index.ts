@@ -4,9 +4,15 @@
  */
 
 export { ReLU, Softmax } from "./activations.js";
+export { erf, GELU, LeakyReLU, type LeakyReLUOptions, Sigmoid, Tanh } from "./activations-smooth.js";
+export { AdaptiveAvgPool2d, AvgPool2d } from "./avg-pooling.js";
 export { BatchNorm1d, type BatchNorm1dOptions } from "./batchnorm.js";
+export { BatchNormBase, type BatchNormOptions } from "./batchnorm-core.js";
+export { BatchNorm2d, type BatchNorm2dOptions } from "./batchnorm2d.js";
+export { Conv2d, type Conv2dOptions, conv2dInitBound } from "./conv2d.js";
 export { Dropout, type DropoutOptions } from "./dropout.js";
 export { NnError } from "./errors.js";
+export { Flatten } from "./flatten.js";
 export {
   type Float64Vector,
   GRADCHECK_FLOOR,
@@ -55,6 +61,7 @@ export {
   checkNetworkGradients,
   type ModuleCheckOptions,
 } from "./module-checks.js";
+export { MaxPool2d, type Pool2dOptions, type Size2 } from "./pooling.js";
 export {
   type DecodedSafetensors,
   decodeSafetensors,

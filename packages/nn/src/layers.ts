@@ -7,14 +7,28 @@
  * accepted only when the schema accepts `{}`. The spec schemas are built from the registry when called,
  * so layers registered later are accepted too.
  */
-import { type DType, Rng } from "@nabla/ndarray";
+import { conv2dOutputSize, conv2dPlan, type DType, Rng } from "@nabla/ndarray";
 import { z } from "zod";
 import { ReLU, Softmax } from "./activations.js";
+import { GELU, LeakyReLU, Sigmoid, Tanh } from "./activations-smooth.js";
+import { AdaptiveAvgPool2d, AvgPool2d } from "./avg-pooling.js";
 import { BatchNorm1d } from "./batchnorm.js";
+import { BatchNorm2d } from "./batchnorm2d.js";
+import { Conv2d } from "./conv2d.js";
 import { Dropout } from "./dropout.js";
 import { check, fail, NnError } from "./errors.js";
+import { Flatten } from "./flatten.js";
 import { Linear } from "./linear.js";
 import type { Module } from "./module.js";
+import {
+  MaxPool2d,
+  type Pool2dOptions,
+  pooledSize,
+  poolWindow,
+  type Size2,
+  size2,
+  windowMismatch,
+} from "./pooling.js";
 import { Sequential } from "./sequential.js";
 
 /** What a layer's `build` knows about where it sits in the model. */
@@ -64,7 +78,10 @@ export interface LayerShape {
    * backward saves (masks, normalised inputs). Default: output + input gradient.
    */
   activations?: number;
-  /** Numbers per sample of working memory the layer holds between steps (im2col columns). Default 0. */
+  /**
+   * Numbers of working memory the layer holds whatever the batch size (im2col tiles of a fixed number of
+   * output positions). Default 0.
+   */
   scratch?: number;
 }
 
@@ -94,6 +111,7 @@ export interface LayerPlan {
   buffers: number;
   /** Per sample. */
   activations: number;
+  /** Whatever the batch size. */
   scratch: number;
   /** The largest single parameter tensor's length (typed arrays have a maximum length). */
   largestParameter: number;
@@ -335,7 +353,11 @@ export function buildSequential(layers: unknown, opts: BuildOptions): Sequential
 
 function isLayerPlan(value: unknown): value is LayerPlan {
   return (
-    value !== null && typeof value === "object" && !Array.isArray(value) && "layers" in value && "outShape" in value
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    "layers" in value &&
+    "outShape" in value
   );
 }
 
@@ -433,8 +455,195 @@ registerLayer("dropout", {
 });
 
 // Convolution layers (conv2d): entries below this line.
+const convSize = z.union([positiveInt, z.tuple([positiveInt, positiveInt])]);
+const convNonNegative = z.number().int().min(0);
+const convPadding = z.union([convNonNegative, z.tuple([convNonNegative, convNonNegative])]);
+registerLayer("conv2d", {
+  schema: z.strictObject(
+    {
+      out: positiveInt,
+      kernel: convSize,
+      stride: convSize.optional(),
+      padding: convPadding.optional(),
+      dilation: convSize.optional(),
+      bias: z.boolean().optional(),
+    },
+    { error: "expected { out, kernel, stride?, padding?, dilation?, bias? } (sizes: n or [h, w])" },
+  ),
+  build: (config, ctx) =>
+    new Conv2d(ctx.inShape[0], config.out, {
+      kernelSize: config.kernel,
+      stride: config.stride,
+      padding: config.padding,
+      dilation: config.dilation,
+      bias: config.bias,
+      rng: ctx.rng,
+      dtype: ctx.dtype,
+      computeInputGrad: !ctx.isFirst || ctx.computeInputGrad,
+    }),
+  shape: (config, inShape) => {
+    if (inShape.length !== 3) {
+      throw new LayerShapeError(
+        `conv2d: expected an input [channels, height, width], got [${inShape.join(", ")}] ` +
+          "(give the model image samples, e.g. inputShape [3, 32, 32])",
+      );
+    }
+    const [c, h, w] = inShape;
+    const two = (v: number | readonly [number, number] | undefined, fallback: number) =>
+      typeof v === "number" ? [v, v] : (v ?? [fallback, fallback]);
+    const [[kh, kw], [sh, sw], [ph, pw], [dh, dw]] = [
+      two(config.kernel, 1),
+      two(config.stride, 1),
+      two(config.padding, 0),
+      two(config.dilation, 1),
+    ];
+    if (conv2dOutputSize(h, kh, sh, ph, dh) === 0 || conv2dOutputSize(w, kw, sw, pw, dw) === 0) {
+      const text = (a: number, b: number) => (a === b ? `${a}` : `${a}×${b}`);
+      const dilation = dh === 1 && dw === 1 ? "" : ` (dilation ${text(dh, dw)})`;
+      throw new LayerShapeError(
+        `conv2d: kernel ${text(kh, kw)}${dilation} with padding ${text(ph, pw)} does not fit a ${h}×${w} input`,
+      );
+    }
+    const plan = conv2dPlan({ ...config, inShape, outChannels: config.out });
+    return {
+      outShape: plan.outShape,
+      parameters: config.out * c * kh * kw + (config.bias === false ? 0 : config.out),
+      activations: config.out * plan.outHeight * plan.outWidth + c * h * w,
+      // Batch-independent, not per sample: the plan's column tile and weight-gradient partials (README).
+      scratch: plan.scratchLength,
+    };
+  },
+});
 
 // Pooling and reshaping (maxpool2d, avgpool2d, adaptiveavgpool2d, flatten): entries below this line.
 
+/** [C, H, W] of an image sample, or a LayerShapeError naming the layer. */
+function imageSample(name: string, inShape: readonly number[]): [number, number, number] {
+  if (inShape.length !== 3) {
+    throw new LayerShapeError(`${name}: expected an image input [C, H, W], got [${inShape.join(", ")}]`);
+  }
+  return [inShape[0], inShape[1], inShape[2]];
+}
+
+const size2Schema = z.union([positiveInt, z.tuple([positiveInt, positiveInt])]);
+const nonNegativeInt = z.number().int().min(0);
+interface PoolConfig extends Pool2dOptions {
+  kernel: Size2;
+}
+const poolSchema = z
+  .union(
+    [
+      size2Schema.transform((kernel): PoolConfig => ({ kernel })),
+      z.strictObject({
+        kernel: size2Schema,
+        stride: size2Schema.optional(),
+        padding: z.union([nonNegativeInt, z.tuple([nonNegativeInt, nonNegativeInt])]).optional(),
+      }),
+    ],
+    { error: "expected a kernel size (2 or [2, 3]) or { kernel, stride?, padding? }" },
+  )
+  .refine(
+    ({ kernel, padding = 0 }) => {
+      const [kh, kw] = size2(kernel);
+      const [ph, pw] = size2(padding);
+      return 2 * ph <= kh && 2 * pw <= kw;
+    },
+    { error: "padding must be at most half the kernel (PyTorch's rule)" },
+  );
+
+/** [C, oh, ow] of a pooled sample; a LayerShapeError for a non-image input or a window that does not fit. */
+function pooledShape(name: string, config: PoolConfig, inShape: readonly number[]): number[] {
+  const [c, h, w] = imageSample(name, inShape);
+  const win = poolWindow(name, config.kernel, config);
+  const why = windowMismatch(win, h, w);
+  if (why !== null) throw new LayerShapeError(`${name}: ${why}`);
+  return [c, pooledSize(h, win.kh, win.sh, win.ph), pooledSize(w, win.kw, win.sw, win.pw)];
+}
+
+registerLayer("maxpool2d", {
+  schema: poolSchema,
+  build: (config) => new MaxPool2d(config.kernel, config),
+  shape: (config, inShape) => {
+    const outShape = pooledShape("maxpool2d", config, inShape);
+    // output, input gradient, and the argmax index of each output that backward reads
+    return { outShape, parameters: 0, activations: 2 * sizeOf(outShape) + sizeOf(inShape) };
+  },
+});
+
+registerLayer("avgpool2d", {
+  schema: poolSchema,
+  build: (config) => new AvgPool2d(config.kernel, config),
+  shape: (config, inShape) => {
+    const outShape = pooledShape("avgpool2d", config, inShape);
+    return { outShape, parameters: 0, activations: sizeOf(outShape) + sizeOf(inShape) };
+  },
+});
+
+registerLayer("adaptiveavgpool2d", {
+  schema: z.union(
+    [size2Schema.transform((out) => ({ out })), z.strictObject({ out: size2Schema.optional() })],
+    { error: "expected an output size (1 or [2, 3]) or { out?: size } (default 1: global average pooling)" },
+  ),
+  build: (config) => new AdaptiveAvgPool2d(config.out ?? 1),
+  shape: (config, inShape) => {
+    const [c] = imageSample("adaptiveavgpool2d", inShape);
+    const outShape = [c, ...size2(config.out ?? 1)];
+    return { outShape, parameters: 0, activations: sizeOf(outShape) + sizeOf(inShape) };
+  },
+});
+
+registerLayer("flatten", {
+  schema: noOptions,
+  build: () => new Flatten(),
+  // Forward and backward return views of the contiguous tensors they are given: nothing of its own is kept.
+  shape: (_c, inShape) => ({ outShape: [sizeOf(inShape)], parameters: 0, activations: 0 }),
+});
+
 // Normalisation over channels and element-wise activations (batchnorm2d, tanh, sigmoid, leakyrelu, gelu):
 // entries below this line.
+
+/** [C, H, W] → C, or a LayerShapeError: BatchNorm2d normalises the channels of images, as PyTorch's does. */
+function batchNorm2dChannels(inShape: readonly number[]): number {
+  if (inShape.length !== 3) {
+    throw new LayerShapeError(`layer: expected an image input [C, H, W], got [${inShape.join(", ")}]`);
+  }
+  return inShape[0];
+}
+
+registerLayer("batchnorm2d", {
+  // the options of batchnorm1d
+  schema: z.strictObject({
+    momentum: z.number().min(0).max(1).optional(),
+    eps: z.number().positive().optional(),
+    affine: z.boolean().optional(),
+  }),
+  build: (config, ctx) => new BatchNorm2d(batchNorm2dChannels(ctx.inShape), { ...config, dtype: ctx.dtype }),
+  shape: (config, inShape) => {
+    const channels = batchNorm2dChannels(inShape);
+    return {
+      outShape: [...inShape],
+      parameters: config.affine === false ? 0 : 2 * channels,
+      buffers: 2 * channels + 1,
+      // output, input gradient and the normalised input
+      activations: 3 * sizeOf(inShape),
+    };
+  },
+});
+
+// Element-wise activations keep their input's shape, an output and an input gradient per value (the
+// default shape); GELU's backward reads its input, which is the previous layer's output, already counted.
+registerLayer("tanh", { schema: noOptions, build: () => new Tanh() });
+registerLayer("sigmoid", { schema: noOptions, build: () => new Sigmoid() });
+registerLayer("gelu", { schema: noOptions, build: () => new GELU() });
+
+const leakySlope = z.number().min(0);
+registerLayer("leakyrelu", {
+  schema: z.union(
+    [
+      leakySlope.transform((negativeSlope) => ({ negativeSlope })),
+      z.strictObject({ negativeSlope: leakySlope.optional() }),
+    ],
+    { error: "expected a negative slope ≥ 0 or { negativeSlope?: number ≥ 0 } (default 0.01)" },
+  ),
+  build: (config) => new LeakyReLU(config),
+});

@@ -7,6 +7,7 @@
 import { constants } from "node:buffer";
 import { freemem, totalmem } from "node:os";
 import { featureSize } from "@nabla/data";
+import { formatSize } from "@nabla/io";
 import { experimentDatasetInfo } from "./datasets.js";
 import { SpecError } from "./errors.js";
 import { modelPlan } from "./models.js";
@@ -62,8 +63,8 @@ export function estimateMemory(spec: ExperimentSpec): MemoryEstimate {
   // What each layer keeps per sample for backward (outputs, input gradients, masks), for the training batch
   // and again for the evaluation batch (the layers' buffers are cached per batch shape).
   const activations = 4 * 2 * spec.batchSize * plan.activations;
-  // Working memory the layers hold between steps (im2col columns), per training sample.
-  const scratch = 4 * spec.batchSize * plan.scratch;
+  // Working memory the layers hold between steps (im2col tiles), whatever the batch size.
+  const scratch = 4 * plan.scratch;
   // The safetensors file of the best epoch is encoded in memory before it is written.
   const checkpoint = 4 * (plan.parameters + plan.buffers);
   const samples = Object.values(info.splitSizes).reduce((a, b) => a + b, 0);
@@ -97,13 +98,6 @@ export function availableMemory(): number {
   return Math.min(freemem(), limit, Number.isFinite(cap) && cap > 0 ? cap : Number.POSITIVE_INFINITY);
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1e12) return `${(n / 1e12).toFixed(1)} TB`;
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e3).toFixed(1)} kB`;
-}
-
 /** The spec field to change when `part` dominates. */
 function culprit(spec: ExperimentSpec, part: keyof MemoryEstimate["parts"]): string {
   if (part === "data") return spec.data.source === "synthetic" ? "data.trainCount" : "data";
@@ -124,7 +118,7 @@ export function preflight(
   const estimate = estimateMemory(spec);
   const parts = Object.entries(estimate.parts) as [keyof MemoryEstimate["parts"], number][];
   const [worst] = parts.reduce((a, b) => (b[1] > a[1] ? b : a));
-  const breakdown = parts.map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ");
+  const breakdown = parts.map(([k, v]) => `${k} ${formatSize(v)}`).join(", ");
   if (estimate.largestArray > constants.MAX_LENGTH) {
     throw new SpecError(
       `${source}: ${culprit(spec, worst)}: the run needs an array of ${estimate.largestArray.toExponential(2)} numbers, beyond the ${constants.MAX_LENGTH.toExponential(2)} a typed array holds; make it smaller`,
@@ -132,7 +126,7 @@ export function preflight(
   }
   if (estimate.total > available) {
     throw new SpecError(
-      `${source}: ${culprit(spec, worst)}: the run needs about ${formatBytes(estimate.total)} of memory (${breakdown}) but this machine has ${formatBytes(available)} available; make it smaller`,
+      `${source}: ${culprit(spec, worst)}: the run needs about ${formatSize(estimate.total)} of memory (${breakdown}) but this machine has ${formatSize(available)} available; make it smaller`,
     );
   }
   const model = culprit(spec, "parameters");
@@ -148,7 +142,7 @@ export function preflight(
   for (const [field, what, bytes] of files) {
     if (bytes > MAX_FILE_BYTES) {
       throw new SpecError(
-        `${source}: ${field}: the run's ${what} would be about ${formatBytes(bytes)}, over the ${formatBytes(MAX_FILE_BYTES)} a file can be encoded in; make it smaller`,
+        `${source}: ${field}: the run's ${what} would be about ${formatSize(bytes)}, over the ${formatSize(MAX_FILE_BYTES)} a file can be encoded in; make it smaller`,
       );
     }
   }

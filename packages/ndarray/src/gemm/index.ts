@@ -272,6 +272,17 @@ function dispatch(
   );
 }
 
+/**
+ * Threads (1 or 2) the native kernel would run a float32 product of m·n·k = `work` on under the current
+ * setGemmKernel / setGemmThreads, or 0 when gemm would not use the native kernel for it. For native routines
+ * that call the kernel themselves (the convolutions) and must give gemm's bits.
+ */
+export function nativeGemmThreads(work: number): number {
+  const native =
+    forced === "native" || (forced === "auto" && work >= REFERENCE_MAX_WORK && largeKernel() === "native");
+  return native && nativeKernel() ? threadLimit : 0;
+}
+
 /** A·B into `out` (allocated with A's dtype when omitted). */
 export function matmul(A: Tensor, B: Tensor, out?: Tensor): Tensor {
   if (A.shape.length !== 2 || B.shape.length !== 2) {
