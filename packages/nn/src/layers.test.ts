@@ -241,9 +241,9 @@ describe("registerLayer", () => {
       build: ({ s }, ctx) => new Scale(s, ctx.inShape[0]),
     });
     expect(registeredLayers()).toContain("scale");
-    expect(() =>
-      registerLayer("scale", { schema: z.unknown(), build: () => new Scale(1, 1) }),
-    ).toThrow(/layer "scale" is already registered/);
+    expect(() => registerLayer("scale", { schema: z.unknown(), build: () => new Scale(1, 1) })).toThrow(
+      /layer "scale" is already registered/,
+    );
     expect(() => parseLayers(["no_such_layer"])).toThrow(/expected one of .*\bscale$/);
     const model = buildSequential([{ linear: 3 }, { scale: 0.5 }, { linear: 2 }], {
       inputDim: 4,
