@@ -129,7 +129,15 @@ function shiftedSums64(
 }
 
 /** y[yo + l] = x[xo + l]·k + c for l < len: the float32 output, k = γ/√(σ² + eps), c = β − μ·k. */
-function affine32(y: Float32Array, yo: number, x: Float32Array, xo: number, len: number, k: number, c: number): void {
+function affine32(
+  y: Float32Array,
+  yo: number,
+  x: Float32Array,
+  xo: number,
+  len: number,
+  k: number,
+  c: number,
+): void {
   const d = (xo - yo) | 0;
   const end4 = (yo + len - (len % 4)) | 0;
   let i = yo | 0;
@@ -440,7 +448,9 @@ export abstract class BatchNormBase extends ModuleBase {
 
   /**
    * The forward over `x` seen as [samples, C, plane]: channel c of sample n is the `plane` contiguous
-   * values from x.data[x.offset + n·sN + c·sC]. The output (and x̂, dx) are contiguous buffers of `shape`.
+   * values from x.data[x.offset + n·sN + c·sC]. The output (and dx, and for plane = 1 x̂) are contiguous
+   * buffers of `shape`. For plane > 1 backward reads `x` again, so the caller must leave it unchanged until
+   * then, as the Module contract asks.
    */
   protected normalise(
     x: Tensor,
@@ -519,7 +529,16 @@ export abstract class BatchNormBase extends ModuleBase {
         const y64 = yd as Float64Array;
         for (let i = 0; i < samples; i++) {
           for (let j = 0; j < c; j++) {
-            affine64(y64, (i * c + j) * plane, xd, xo + i * sN + j * sC, plane, mean[j], g[j] * invStd[j], b[j]);
+            affine64(
+              y64,
+              (i * c + j) * plane,
+              xd,
+              xo + i * sN + j * sC,
+              plane,
+              mean[j],
+              g[j] * invStd[j],
+              b[j],
+            );
           }
         }
       }
@@ -667,7 +686,17 @@ export abstract class BatchNormBase extends ModuleBase {
         const x32 = xd as Float32Array;
         for (let i = 0; i < samples; i++) {
           for (let j = 0; j < c; j++) {
-            gradSums32(g32, go + i * sN + j * sC, x32, xo + i * xN + j * xC, plane, mean[j], sumDy, sumDyXhat, j);
+            gradSums32(
+              g32,
+              go + i * sN + j * sC,
+              x32,
+              xo + i * xN + j * xC,
+              plane,
+              mean[j],
+              sumDy,
+              sumDyXhat,
+              j,
+            );
           }
         }
       } else {
@@ -675,7 +704,17 @@ export abstract class BatchNormBase extends ModuleBase {
         const x64 = xd as Float64Array;
         for (let i = 0; i < samples; i++) {
           for (let j = 0; j < c; j++) {
-            gradSums64(g64, go + i * sN + j * sC, x64, xo + i * xN + j * xC, plane, mean[j], sumDy, sumDyXhat, j);
+            gradSums64(
+              g64,
+              go + i * sN + j * sC,
+              x64,
+              xo + i * xN + j * xC,
+              plane,
+              mean[j],
+              sumDy,
+              sumDyXhat,
+              j,
+            );
           }
         }
       }
@@ -725,7 +764,19 @@ export abstract class BatchNormBase extends ModuleBase {
           const src = go + i * sN + j * sC;
           const k = g[j] * invStd[j];
           if (training) {
-            inputGrad64(d64, o, g64, src, x64, xo + i * xN + j * xC, plane, mean[j], k, sumDyXhat[j], sumDy[j]);
+            inputGrad64(
+              d64,
+              o,
+              g64,
+              src,
+              x64,
+              xo + i * xN + j * xC,
+              plane,
+              mean[j],
+              k,
+              sumDyXhat[j],
+              sumDy[j],
+            );
           } else {
             scale64(d64, o, g64, src, plane, k);
           }

@@ -20,7 +20,9 @@ function planesContiguous(t: Tensor): boolean {
  * N·H·W ≥ 2 per channel, as in PyTorch (the unbiased variance of one value is undefined).
  *
  * Inputs whose [H, W] planes are not contiguous (a permuted view) are copied first; every layer's output,
- * and so the normal case, is read in place.
+ * and so the normal case, is read in place. Backward recomputes x̂ from the input instead of keeping a copy,
+ * so forward keeps a reference to it (as the Module contract allows: the input must not change before
+ * backward).
  */
 export class BatchNorm2d extends BatchNormBase {
   constructor(channels: number, opts: BatchNorm2dOptions = {}) {
