@@ -4,6 +4,8 @@
  * `/data/data_batch_3.bin: truncated: 1,000 bytes, expected 30,730,000 (10,000 records of 3,073 bytes)`.
  */
 export class CifarDataError extends Error {
+  /** Marks a mistake a user can fix: a CLI prints its one-line message without a stack (see @nabla/runner). */
+  readonly userFacing = true;
   /** The file, folder or URL the problem is about. */
   readonly file: string;
   constructor(file: string, problem: string, options?: { cause?: unknown }) {

@@ -3,6 +3,8 @@
  * was expected, e.g. `arrayDataset: train.x: expected 2 × 784 = 1,568 values (labels × featureSize), got 1,500`.
  */
 export class DataError extends Error {
+  /** Marks a mistake a user can fix: a CLI prints its one-line message without a stack (see @nabla/runner). */
+  readonly userFacing = true;
   /** The argument or field the problem is about, e.g. `train.labels` or `batchSize`. */
   readonly field: string;
   constructor(where: string, field: string, problem: string) {

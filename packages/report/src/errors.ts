@@ -1,5 +1,7 @@
 /** Base class for every error @nabla/report throws: the message is one line a user can act on. */
 export class ReportError extends Error {
+  /** Marks a mistake a user can fix: a CLI prints its one-line message without a stack (see @nabla/runner). */
+  readonly userFacing = true;
   override name = "ReportError";
 }
 

@@ -1,6 +1,10 @@
 /** Flag parsing, Ctrl-C handling and the output streams shared by the CLI's commands. */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { echo, messageLine, UsageError } from "./errors.js";
+import { echo, messageLine, UsageError, UserError } from "./errors.js";
 import type { TextOutput } from "./progress.js";
 
 export type Out = { out: TextOutput; err: TextOutput };
@@ -102,4 +106,46 @@ export function batchExitCode(outcome: {
   if (outcome.failures.length > 0) return 1;
   if (outcome.cancelled.length > 0) return 130;
   return 0;
+}
+
+/** The `--import <module>` flag (repeatable) of run, sweep and worker. */
+export const IMPORT_OPTION = { import: { type: "string", multiple: true } } as const;
+
+/**
+ * A module as the user named it, as a URL any thread can import: a path (relative to the cwd) when it starts
+ * with "." or "/" or names an existing file, else a package specifier resolved from the cwd (then, failing
+ * that, from the runner itself).
+ */
+function moduleUrl(module: string): string {
+  const path = resolve(module);
+  if (module.startsWith(".") || isAbsolute(module) || existsSync(path)) return pathToFileURL(path).href;
+  try {
+    return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(module)).href;
+  } catch {
+    return module;
+  }
+}
+
+/**
+ * Imports the `--import` modules (in order, before any spec is parsed, so what they register is accepted)
+ * and returns their URLs for worker threads. A module that fails to import is a one-line user error.
+ */
+export async function importModules(
+  modules: string | boolean | string[] | undefined,
+  flag = "--import",
+): Promise<string[]> {
+  const list = Array.isArray(modules) ? modules : typeof modules === "string" ? [modules] : [];
+  const urls: string[] = [];
+  for (const module of list) {
+    const url = moduleUrl(module);
+    try {
+      await import(url);
+    } catch (err) {
+      throw new UserError(
+        `${flag} ${echo(module)}: cannot import the module (${echo(messageLine(String((err as Error)?.message ?? err)))})`,
+      );
+    }
+    urls.push(url);
+  }
+  return urls;
 }

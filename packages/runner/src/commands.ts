@@ -6,6 +6,8 @@ import { optimizerKinds, schedulerKinds } from "@nabla/optim";
 import {
   batchExitCode,
   describeFailure,
+  IMPORT_OPTION,
+  importModules,
   interruptible,
   type Out,
   onePositional,
@@ -57,11 +59,12 @@ const HELP = {
   main: `nabla — train and sweep nabla experiments
 
 Usage:
-  nabla run <spec.json> [--out dir] [--force]     run one experiment (cached)
-  nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue redis://…]
+  nabla run <spec.json> [--out dir] [--force] [--import module]
+                                                  run one experiment (cached)
+  nabla sweep <spec.json> [--out dir] [--force] [--import module] [--workers n | --queue redis://…]
                                                   run a grid of experiments in parallel worker threads
                                                   (or on a Redis queue, for \`nabla worker\` processes)
-  nabla worker --queue redis://… [--concurrency n]
+  nabla worker --queue redis://… [--concurrency n] [--import module]
                                                   run sweep members from a queue, on any machine
   nabla experiments <folder> [--out dir] [--tasks module.js] [--workers n]
                                                   run a report's experiments folder (specs, sweeps, tasks)
@@ -73,7 +76,7 @@ Usage:
 Run \`nabla <command> --help\` for the details of a command, \`nabla --version\` for the version.
 Exit codes: 0 ok, 1 error (one line on stderr; NABLA_VERBOSE=1 or --verbose adds a bug's stack trace),
 2 usage error, 130 interrupted. NO_COLOR or TERM=dumb: plain output, no progress bars.`,
-  run: `Usage: nabla run <spec.json> [--out dir] [--force]
+  run: `Usage: nabla run <spec.json> [--out dir] [--force] [--import module]...
 
 Runs the experiment described by spec.json and writes <out>/<name>.json (atomically).
 If that file exists and its cache key (the resolved spec and the code that shapes results) is unchanged,
@@ -82,10 +85,14 @@ nothing is trained. Ctrl-C stops the run and writes nothing.
 Options:
   --out, -o dir   results folder (default: ./results)
   --force, -f     rerun even when the cached results are up to date
+  --import module a module to import first (a path relative to the cwd, or a package); what it registers
+                  (layers, optimizers, schedulers, datasets, transforms) is accepted in the spec and listed
+                  below when given with --help; repeatable
   --help, -h      this text
 
 `,
-  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--workers n | --queue url [--queue-name name]]
+  sweep: `Usage: nabla sweep <spec.json> [--out dir] [--force] [--import module]...
+                   [--workers n | --queue url [--queue-name name]]
 
 spec.json is an experiment spec plus "grid": {"<field path>": [values...]}, e.g.
   {"name": "lr-sweep", "grid": {"lr": [0.001, 0.01, 0.1]}}
@@ -98,6 +105,9 @@ Options:
   --workers, -w n   worker threads (default: the number of cores)
   --max-members n   the largest grid accepted (default 10,000)
   --force, -f       rerun even when cached results are up to date
+  --import module   a module to import first, here and in every worker thread (a path relative to the cwd,
+                    or a package); what it registers is accepted in the spec; repeatable (with --queue,
+                    start the workers with the same --import)
   --queue url       put the uncached experiments on a Redis queue (redis://[:password@]host[:port][/db],
                     rediss:// for TLS) for \`nabla worker\` processes on any machine, and write their results
                     here as they complete; Ctrl-C keeps them and takes unstarted jobs off the queue
@@ -122,7 +132,10 @@ async function runCommand(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parse("run", args, {
     out: { type: "string", short: "o" },
     force: { type: "boolean", short: "f" },
+    ...IMPORT_OPTION,
   });
+  // Imported first: the help's spec fields and the spec's validation see what the modules register.
+  await importModules(values.import);
   if (values.help) {
     io.out.write(`${HELP.run}\n\n${specFieldsHelp()}\n`);
     return 0;
@@ -153,6 +166,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
     workers: { type: "string", short: "w" },
     "max-members": { type: "string" },
     ...QUEUE_SWEEP_OPTIONS,
+    ...IMPORT_OPTION,
   });
   if (values.help) {
     io.out.write(`${HELP.sweep}\n`);
@@ -163,6 +177,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
     values.queue === undefined ? positiveIntFlag("workers", values.workers as string | undefined) : undefined;
   const file = onePositional(positionals, "sweep");
   const maxMembers = positiveIntFlag("max-members", values["max-members"] as string | undefined);
+  const modules = await importModules(values.import);
   const specs = sweepExperiments(readSpecFile(file), file, maxMembers);
   for (const spec of specs) preflight(spec, `${file} (experiment ${spec.name})`);
   if (values.queue !== undefined) return await queueSweepCommand(specs, values, io);
@@ -173,6 +188,7 @@ async function sweepCommand(args: string[], io: Out): Promise<number> {
       resultsDir: (values.out as string | undefined) ?? "results",
       force: values.force === true,
       workers,
+      modules,
       signal,
       onProgress: progress.listener,
     });

@@ -4,6 +4,8 @@
  */
 export class UserError extends Error {
   override name = "UserError";
+  /** The convention every package's (and plug-in's) error class follows; see isUserFacing. */
+  readonly userFacing = true;
 }
 
 /** The command line itself is wrong (unknown option or command, missing argument, bad flag value): exit 2. */
@@ -29,9 +31,13 @@ export class CancelledError extends Error {
   }
 }
 
-/** Errors a user can fix (ours, and @nabla/cifar's data errors): shown as one line, without a stack. */
+/**
+ * Errors a user can fix, shown as one line without a stack: any Error whose `userFacing` is `true`. Every
+ * @nabla package's error class carries `readonly userFacing = true` (UserError, NnError, OptimError,
+ * DataError, CifarDataError, TfjsMlpError, ReportError), and so can a plug-in's: no list of names to keep.
+ */
 export function isUserFacing(err: unknown): err is Error {
-  return err instanceof UserError || (err instanceof Error && err.name === "CifarDataError");
+  return err instanceof Error && (err as { userFacing?: unknown }).userFacing === true;
 }
 
 /** How much of an untrusted value (a flag, a URL, a field of a job or a file) a message quotes. */

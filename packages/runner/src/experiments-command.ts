@@ -1,16 +1,14 @@
 /** `nabla experiments <folder>`: a report's whole experiments folder, through the experiments driver. */
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   batchExitCode,
   describeFailure,
+  importModules,
   interruptible,
   type Out,
   onePositional,
   parse,
   positiveIntFlag,
 } from "./cli-args.js";
-import { UserError } from "./errors.js";
 import { runExperimentsFolder } from "./folder.js";
 import { createProgressRenderer } from "./progress.js";
 
@@ -44,15 +42,7 @@ export async function experimentsCommand(args: string[], io: Out): Promise<numbe
   }
   const dir = onePositional(positionals, "experiments", "experiments folder");
   const workers = positiveIntFlag("workers", values.workers as string | undefined);
-  for (const module of (values.tasks as string[] | undefined) ?? []) {
-    try {
-      await import(pathToFileURL(resolve(module)).href);
-    } catch (err) {
-      throw new UserError(
-        `--tasks ${module}: cannot import the module (${(err as Error).message.split("\n")[0]})`,
-      );
-    }
-  }
+  const modules = await importModules(values.tasks as string[] | undefined, "--tasks");
   const progress = createProgressRenderer(io.err);
   const { signal, dispose } = interruptible(io);
   const started = performance.now();
@@ -64,7 +54,7 @@ export async function experimentsCommand(args: string[], io: Out): Promise<numbe
       only: typeof values.only === "string" ? values.only.split(",") : undefined,
       workers,
       signal,
-      modules: ((values.tasks as string[] | undefined) ?? []).map((m) => pathToFileURL(resolve(m)).href),
+      modules,
       onProgress: progress.listener,
       log: (line) => {
         progress.clear();

@@ -2,6 +2,8 @@
 import {
   batchExitCode,
   describeFailure,
+  IMPORT_OPTION,
+  importModules,
   interruptible,
   type Out,
   parse,
@@ -22,7 +24,7 @@ export const QUEUE_SWEEP_OPTIONS = {
 } as const;
 
 export const WORKER_HELP = `Usage: nabla worker --queue redis://[:password@]host[:port][/db] [--queue-name name] [--concurrency n]
-                    [--lock-seconds s] [--cache-dir folder]
+                    [--lock-seconds s] [--cache-dir folder] [--import module]...
 
 Takes sweep members off the queue (put there by \`nabla sweep <spec> --queue <url>\` on any machine), runs
 each with the same experiment code as a local run, in a worker thread, and returns its results and
@@ -38,6 +40,9 @@ Options:
   --concurrency n     jobs at once, each in its own thread (default: 1)
   --lock-seconds s    lock lifetime and stalled-job check interval (default: 30)
   --cache-dir folder  keep this worker's results here (default: a temp folder removed on exit)
+  --import module     a module to import before taking jobs, here and in every job's thread (a path
+                      relative to the cwd, or a package): the layers, optimizers, datasets... a sweep's
+                      --import registered; repeatable
   --help, -h          this text`;
 
 /** `nabla sweep <spec> --queue <url>`: the coordinator. */
@@ -90,6 +95,7 @@ export async function workerCommand(args: string[], io: Out): Promise<number> {
     concurrency: { type: "string", short: "c" },
     "lock-seconds": { type: "string" },
     "cache-dir": { type: "string" },
+    ...IMPORT_OPTION,
   });
   if (values.help) {
     io.out.write(`${WORKER_HELP}\n`);
@@ -107,9 +113,11 @@ export async function workerCommand(args: string[], io: Out): Promise<number> {
     throw new UsageError(
       `--lock-seconds: expected a number of seconds from 1 to ${MAX_LOCK_SECONDS}, got "${echo(String(values["lock-seconds"]))}"`,
     );
+  const modules = await importModules(values.import);
   const { signal, dispose } = interruptible(io);
   try {
     await runQueueWorker({
+      modules,
       url: values.queue,
       queueName: parseQueueName(values["queue-name"] as string | undefined),
       concurrency: positiveIntFlag("concurrency", values.concurrency),

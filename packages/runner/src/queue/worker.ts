@@ -32,6 +32,8 @@ export interface QueueWorkerOptions {
   lockSeconds?: number;
   /** The worker's own results cache (default: a temp folder removed on exit). */
   cacheDir?: string;
+  /** Registration modules (URLs) each job's thread imports first (runSweep's `modules`). */
+  modules?: string[];
   /** Aborting puts the running jobs back on the queue and stops the worker. */
   signal?: AbortSignal;
   log: (line: string) => void;
@@ -110,6 +112,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
     const outcome = await runSweep([spec], {
       resultsDir: cacheDir,
       workers: 1,
+      modules: options.modules,
       signal: stopping.signal,
       onProgress,
     });
