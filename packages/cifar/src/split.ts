@@ -1,10 +1,11 @@
+import { HOLDOUT_DEFAULTS } from "@nabla/data";
 import { Rng } from "@nabla/ndarray";
 import { type CifarSplit, selectImages } from "./parse.js";
 
 export interface SplitOptions {
-  /** Seed of the split's own permutation, independent of any run seed (default 42). */
+  /** Seed of the split's own permutation, independent of any run seed (default HOLDOUT_DEFAULTS.splitSeed, 42). */
   seed?: number;
-  /** Images moved to validation (default 5,000). */
+  /** Images moved to validation (default HOLDOUT_DEFAULTS.validationSize, 5,000). */
   validationSize?: number;
 }
 
@@ -17,8 +18,8 @@ export function splitTrainValidation(
   train: CifarSplit,
   options: SplitOptions = {},
 ): { train: CifarSplit; validation: CifarSplit } {
-  const seed = options.seed ?? 42;
-  const validationSize = options.validationSize ?? 5000;
+  const seed = options.seed ?? HOLDOUT_DEFAULTS.splitSeed;
+  const validationSize = options.validationSize ?? HOLDOUT_DEFAULTS.validationSize;
   if (!(Number.isInteger(validationSize) && validationSize >= 0 && validationSize <= train.count)) {
     throw new RangeError(
       `splitTrainValidation: validationSize must be an integer in [0, ${train.count}], got ${validationSize}`,

@@ -5,6 +5,8 @@ import type { z } from "zod";
  * line, `<owner>: <field>: expected ..., got ...`; `argument` is the field's path so callers can point at it.
  */
 export class OptimError extends Error {
+  /** Marks a mistake a user can fix: a CLI prints its one-line message without a stack (see @nabla/runner). */
+  readonly userFacing = true;
   readonly argument: string;
   constructor(message: string, argument: string) {
     super(message);
@@ -30,7 +32,7 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
-/** Joins a zod path as `a.b[0].c`. */
+/** Joins a zod path as `a.b[0].c`; the one path format of every package's validation messages. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const key of path) {
@@ -49,6 +51,11 @@ const TYPE_NAMES: Record<string, string> = {
   object: "an object",
   tuple: "an array",
 };
+
+/** A zod type name (an invalid_type issue's `expected`) in words: "int" → "an integer". */
+export function zodTypeName(expected: string): string {
+  return TYPE_NAMES[expected] ?? expected;
+}
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;
@@ -77,7 +84,7 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): { path: Property
   if (issue.message.startsWith("expected")) what = issue.message;
   else if (issue.code === "invalid_type") {
     const finite = issue.expected === "number" && typeof got === "number";
-    what = `expected ${finite ? "a finite number" : (TYPE_NAMES[issue.expected] ?? issue.expected)}`;
+    what = `expected ${finite ? "a finite number" : zodTypeName(issue.expected)}`;
   } else if (issue.code === "too_small" || issue.code === "too_big") {
     const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
     const op = issue.code === "too_small" ? (issue.inclusive ? ">=" : ">") : issue.inclusive ? "<=" : "<";

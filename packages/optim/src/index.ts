@@ -13,7 +13,7 @@ export {
   type CosineAnnealingLROptions,
   cosineConfigSchema,
 } from "./cosine-lr.js";
-export { OptimError } from "./errors.js";
+export { formatPath, OptimError, zodTypeName } from "./errors.js";
 export {
   ExponentialLR,
   type ExponentialLROptions,

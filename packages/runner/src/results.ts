@@ -213,12 +213,3 @@ export function loadResults(file: string): Results {
   }
   return parsed.data;
 }
-
-/** Reads results if the file exists and validates, else returns undefined (used by the cache). */
-export function tryLoadResults(file: string): Results | undefined {
-  try {
-    return loadResults(file);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,15 +1,10 @@
+import { formatPath, zodTypeName } from "@nabla/optim";
 import type { z } from "zod";
 
-/** Formatting of spec validation errors: one line per problem, `field.path: what was expected, got what`. */
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
+/**
+ * Formatting of spec validation errors: one line per problem, `field.path: what was expected, got what`. The path
+ * format and type names are @nabla/optim's (formatPath, zodTypeName), shared with its OptimError messages.
+ */
 
 function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
@@ -26,15 +21,6 @@ function describeValue(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-const TYPE_NAMES: Record<string, string> = {
-  int: "an integer",
-  number: "a number",
-  string: "a string",
-  boolean: "true or false",
-  array: "an array",
-  object: "an object",
-};
-
 /** One line per zod issue: `field.path: what was expected (and what was found)`. */
 function formatIssue(issue: z.core.$ZodIssue): string {
   const where = formatPath(issue.path);
@@ -45,7 +31,7 @@ function formatIssue(issue: z.core.$ZodIssue): string {
         .map((k) => `${where === "" ? k : `${where}.${k}`}: unknown field (remove it or check its spelling)`)
         .join("; ");
     case "invalid_type": {
-      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
+      const expected = zodTypeName(issue.expected);
       what =
         issue.input === undefined
           ? `missing (expected ${expected})`

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from "node:path";
-import { type DataConfig, dataConfigSchema, datasetInfo } from "@nabla/data";
-import { InputTooLargeError, readFileBounded } from "@nabla/io";
+import { type DataConfig, dataConfigSchema, datasetInfo, HOLDOUT_DEFAULTS } from "@nabla/data";
+import { formatSize, InputTooLargeError, readFileBounded } from "@nabla/io";
 import { layersSchema, NnError } from "@nabla/nn";
 import { optimizerConfigSchema, type SchedulerConfig, schedulerConfigSchema } from "@nabla/optim";
 import { z } from "zod";
@@ -23,8 +23,9 @@ export const DEFAULTS = {
   batchSize: 128,
   epochs: 10,
   seed: 42,
-  splitSeed: 42,
-  validationSize: 5000,
+  /** The holdout split's defaults are @nabla/data's (HOLDOUT_DEFAULTS); repeated here for the spec's readers. */
+  splitSeed: HOLDOUT_DEFAULTS.splitSeed,
+  validationSize: HOLDOUT_DEFAULTS.validationSize,
 } as const;
 
 const positiveInt = z.number().int().positive();
@@ -94,8 +95,6 @@ export type ModelSpec =
 /** An optimizer config as a spec holds it: @nabla/optim's, without `lr` (the spec's top-level `lr` is the one). */
 export type OptimizerSpec = { kind: string } & Record<string, unknown>;
 
-const PLAIN_SGD: OptimizerSpec = { kind: "sgd", momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 };
-
 const specShape = () => ({
   name: z
     .string()
@@ -114,7 +113,8 @@ const specShape = () => ({
   data: dataConfigSchema({ defaultSource: "cifar10" }).prefault({}),
 });
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
+/** A file-name-safe experiment or task name: the one pattern both spec kinds are checked against. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
 
 /** One experiment, fully resolved (every default filled in). */
 export interface ExperimentSpec {
@@ -276,7 +276,7 @@ export function sweepSpecSchema() {
 }
 export type SweepSpecInput = ExperimentSpecInput & { grid: Record<string, unknown[]> };
 
-export { formatSpecError, PLAIN_SGD };
+export { formatSpecError };
 
 function parseWith<T extends z.ZodType>(schema: T, input: unknown, source: string): z.output<T> {
   const result = schema.safeParse(input, { reportInput: true });
@@ -313,10 +313,6 @@ export const MAX_SPEC_BYTES = 1024 * 1024;
 /** A grid expanding into more experiments than this is refused before expansion (overridable per call). */
 export const MAX_SWEEP_MEMBERS = 10_000;
 
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`;
-}
-
 /** Reads and parses a JSON file; a missing file or bad JSON is a SpecError too. */
 export function readSpecFile(file: string): unknown {
   let text: string;
@@ -326,9 +322,9 @@ export function readSpecFile(file: string): unknown {
   } catch (err) {
     if (err instanceof InputTooLargeError) {
       const size =
-        err.size === undefined ? `larger than ${formatBytes(MAX_SPEC_BYTES)}` : formatBytes(err.size);
+        err.size === undefined ? `larger than ${formatSize(MAX_SPEC_BYTES)}` : formatSize(err.size);
       throw new SpecError(
-        `${file}: the spec file is ${size}; specs are limited to ${formatBytes(MAX_SPEC_BYTES)} (is this a results or data file?)`,
+        `${file}: the spec file is ${size}; specs are limited to ${formatSize(MAX_SPEC_BYTES)} (is this a results or data file?)`,
       );
     }
     const code = (err as NodeJS.ErrnoException).code;

@@ -12,6 +12,7 @@ import { canonicalJson } from "./canonical.js";
 import { CancelledError, echo, ResultsError, SpecError, UserError } from "./errors.js";
 import { packageFingerprint } from "./fingerprint.js";
 import { formatJson, resultsPath } from "./results.js";
+import { NAME_PATTERN } from "./spec.js";
 import { formatSpecError } from "./spec-errors.js";
 
 export const TASK_RESULTS_SCHEMA_VERSION = 2;
@@ -59,10 +60,7 @@ export interface TaskSpec {
   config: unknown;
 }
 
-const NAME = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._=+-]*$/, "expected a file-name-safe name")
-  .max(120);
+const NAME = z.string().regex(NAME_PATTERN, "expected a file-name-safe name").max(120);
 
 /** Validates a task spec against its kind's schema; a SpecError names the file and the field. */
 export function parseTaskSpec(input: unknown, source = "spec"): TaskSpec {

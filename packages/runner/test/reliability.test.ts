@@ -48,7 +48,7 @@ describe("1. size limits before any data is read", () => {
     const cases: [unknown, RegExp][] = [
       [
         { name: "wide", model: { hiddenDims: [1_000_000] } },
-        /^nabla: .*spec\.json: model\.hiddenDims: the run needs about 53\.8 GB of memory \(parameters 37\.0 GB, optimizer 0\.0 kB, activations 4\.1 GB, scratch 0\.0 kB, checkpoint 12\.3 GB, data 370\.2 MB\) but this machine has [\d.]+ GB available; make it smaller\n$/,
+        /^nabla: .*spec\.json: model\.hiddenDims: the run needs about 50\.1 GiB of memory \(parameters 34\.5 GiB, optimizer 0\.0 KiB, activations 3\.8 GiB, scratch 0\.0 KiB, checkpoint 11\.5 GiB, data 353\.1 MiB\) but this machine has [\d.]+ GiB available; make it smaller\n$/,
       ],
       [
         { name: "wider", model: { hiddenDims: [10_000_000] } },
@@ -81,7 +81,7 @@ describe("1. size limits before any data is read", () => {
     );
     expect(e.parts.data).toBe(2 * 60_000 * 3072 + 4 * 128 * 3072);
     expect(() => preflight(base, "s.json", 1e6)).toThrow(
-      /^s\.json: data: the run needs about .* but this machine has 1\.0 MB available/,
+      /^s\.json: data: the run needs about .* but this machine has 976\.6 KiB available/,
     );
     expect(preflight(base).total).toBe(e.total);
   });
@@ -188,7 +188,9 @@ describe("8. messages", () => {
     );
     const big = spec(dir, { name: "b", description: "x".repeat(2_000_000) }, "big.json");
     const r3 = await nabla(["run", big], dir);
-    expect(r3.stderr).toMatch(/^nabla: .*big\.json: the spec file is 1\.9 MB; specs are limited to 1\.0 MB/);
+    expect(r3.stderr).toMatch(
+      /^nabla: .*big\.json: the spec file is 1\.9 MiB; specs are limited to 1\.0 MiB/,
+    );
   });
 
   test("internal errors are one line unless NABLA_VERBOSE=1 asks for the stack", async () => {

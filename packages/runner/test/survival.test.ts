@@ -38,25 +38,25 @@ function nabla(args: string[], cwd: string, seconds = 60) {
 describe("limits before work", () => {
   test("a checkpoint or training state larger than one buffer holds is refused, naming the field and the file", () => {
     expect(MAX_FILE_BYTES).toBe(2 ** 32);
-    // About 1.9e9 parameters: 7.6 GB of checkpoint, while no single array is over the typed-array limit.
+    // About 1.9e9 parameters: 7.1 GiB of checkpoint, while no single array is over the typed-array limit.
     const wide = parseSpec({
       name: "wide",
       model: { layers: [{ linear: 30000 }, { linear: 30000 }, { linear: 30000 }, { linear: 10 }] },
     });
     expect(() => preflight(wide, "wide.json", Number.POSITIVE_INFINITY)).toThrow(
-      /^wide\.json: model\.layers: the run's checkpoint \(the best epoch's parameters and buffers\) would be about 7\.6 GB, over the 4\.3 GB a file can be encoded in; make it smaller$/,
+      /^wide\.json: model\.layers: the run's checkpoint \(the best epoch's parameters and buffers\) would be about 7\.1 GiB, over the 4\.0 GiB a file can be encoded in; make it smaller$/,
     );
     expect(() =>
       preflight(parseSpec({ name: "w", model: { hiddenDims: [600_000, 1000] } }), "w.json", Infinity),
     ).toThrow(/^w\.json: model\.hiddenDims: the run's checkpoint/);
-    // 4.6e8 parameters: the checkpoint (1.8 GB) and plain SGD's training state (live and best copies, 3.7 GB)
-    // fit; Adam's two moments make the state 7.4 GB.
+    // 4.6e8 parameters: the checkpoint (1.7 GiB) and plain SGD's training state (live and best copies, 3.4 GiB)
+    // fit; Adam's two moments make the state 6.9 GiB.
     const layers = [{ linear: 20000 }, { linear: 20000 }, { linear: 10 }];
     const plain = parseSpec({ name: "p", model: { layers } });
     expect(preflight(plain, "p.json", Infinity).files.trainingState).toBeLessThan(MAX_FILE_BYTES);
     const adam = parseSpec({ name: "a", model: { layers }, optimizer: { kind: "adam" } });
     expect(() => preflight(adam, "a.json", Infinity)).toThrow(
-      /^a\.json: model\.layers: the run's training state \(parameters, buffers and the state of optimizer "adam"\) would be about 7\.4 GB, over the 4\.3 GB/,
+      /^a\.json: model\.layers: the run's training state \(parameters, buffers and the state of optimizer "adam"\) would be about 6\.9 GiB, over the 4\.0 GiB/,
     );
   });
 
@@ -64,7 +64,7 @@ describe("limits before work", () => {
     const dir = tempDir();
     const zero = await nabla(["run", "/dev/zero"], dir);
     expect(zero.stderr).toBe(
-      "nabla: /dev/zero: the spec file is larger than 1.0 MB; specs are limited to 1.0 MB (is this a results or data file?)\n",
+      "nabla: /dev/zero: the spec file is larger than 1.0 MiB; specs are limited to 1.0 MiB (is this a results or data file?)\n",
     );
     expect(zero.code).toBe(1);
     const fifo = join(dir, "spec.json");
@@ -72,7 +72,7 @@ describe("limits before work", () => {
     const writer = spawn("sh", ["-c", `yes '{"name": "x", ' > '${fifo}'`], { stdio: "ignore" });
     kills.push(() => writer.kill("SIGKILL"));
     const piped = await nabla(["sweep", fifo], dir);
-    expect(piped.stderr).toMatch(/^nabla: .*spec\.json: the spec file is larger than 1\.0 MB; /);
+    expect(piped.stderr).toMatch(/^nabla: .*spec\.json: the spec file is larger than 1\.0 MiB; /);
     expect(piped.code).toBe(1);
   });
 });
