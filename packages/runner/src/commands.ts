@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type ProgressEvent as CifarProgressEvent, fetchCifar10, verifyCifar10 } from "@nabla/cifar";
-import { datasetNames } from "@nabla/data";
+import { datasetNames, registeredTransforms } from "@nabla/data";
 import { registeredLayers } from "@nabla/nn";
 import { optimizerKinds, schedulerKinds } from "@nabla/optim";
 import {
@@ -51,6 +51,9 @@ export function specFieldsHelp(): string {
     ),
     wrap(
       `Layers (model.layers, e.g. [{"linear": 128}, "relu", {"linear": 10}]): ${registeredLayers().join(", ")}.`,
+    ),
+    wrap(
+      `Augmentation (data.augment, training batches only, e.g. [{"randomCrop": {"padding": 4}}, "horizontalFlip"]): ${registeredTransforms().join(", ")}.`,
     ),
   ].join("\n");
 }
