@@ -31,7 +31,15 @@ const smallData =
 /** Keyed by package folder; one entry per ```ts block, in README order. */
 export const setups: Record<string, ExampleSetup[]> = {
   io: [{ files: { "results/.keep": "" }, prelude: 'const results = { name: "q3" };\n' }],
-  ndarray: [{}],
+  ndarray: [
+    {},
+    {
+      prelude:
+        'import { zeros as zerosOf } from "@nabla/ndarray";\n' +
+        "const [x, dy, dx] = [zerosOf([128, 3, 32, 32]), zerosOf([128, 32, 32, 32]), zerosOf([128, 3, 32, 32])];\n" +
+        "const [w, dw, b, db] = [zerosOf([32, 3, 3, 3]), zerosOf([32, 3, 3, 3]), zerosOf([32]), zerosOf([32])];\n",
+    },
+  ],
   nn: [{ prelude: batch }, {}],
   optim: [
     {
@@ -42,8 +50,26 @@ export const setups: Record<string, ExampleSetup[]> = {
       prelude:
         'import { MLP as ReaderMLP } from "@nabla/nn";\nconst params = new ReaderMLP(8, [4], 2, { seed: 1 }).parameters();\n',
     },
+    {
+      prelude:
+        'import { MLP as ReaderMLP } from "@nabla/nn";\nimport { createOptimizer, createScheduler } from "@nabla/optim";\n' +
+        'const opt = createOptimizer({ kind: "sgd", lr: 0.1, momentum: 0.9 }, new ReaderMLP(8, [4], 2, { seed: 1 }).parameters());\n' +
+        'const spec = { scheduler: { kind: "onecycle", maxLr: 0.1 } } as { scheduler: Parameters<typeof createScheduler>[0] };\n' +
+        "const [epochs, batchesPerEpoch, batches] = [2, 3, [0, 1, 2]];\n",
+    },
   ],
-  data: [{}, {}],
+  data: [
+    {},
+    {},
+    {
+      prelude:
+        'import { augmentBatches, loadDataset, registerDataset } from "@nabla/data";\nimport { syntheticSource } from "@nabla/cifar";\n' +
+        "registerDataset(syntheticSource);\n" +
+        'const config = { source: "synthetic", trainCount: 612, testCount: 100, validationSize: 100, seed: 3, augment: [{ randomCrop: { padding: 4 } }, "horizontalFlip"] };\n' +
+        "const data = await loadDataset(config);\nconst [batchSize, seed] = [64, 1];\n",
+    },
+    { prelude: 'import { featureSize, registerTransform } from "@nabla/data";\nimport { z } from "zod";\n' },
+  ],
   cifar: [{}],
   runner: [
     {
