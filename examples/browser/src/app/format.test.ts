@@ -24,6 +24,7 @@ describe("the progress line", () => {
       step: 10,
       stepsPerEpoch: 20,
       loss: 1.83216,
+      samples: 1280,
       epochElapsedSeconds: 1,
     } as const;
     // 30 of 100 steps in 15 s: 70 to go at 0.5 s each
