@@ -8,5 +8,5 @@ export {
   writeFileAtomicSync,
 } from "./atomic.js";
 export { ensureOutputDir, OutputDirError } from "./dir.js";
-export { formatSize, InputTooLargeError, readFileBounded } from "./read.js";
+export { formatSize, InputTooLargeError, readFileBounded, readTextBounded } from "./read.js";
 export { parseTempName, removeStaleTemps, STALE_TEMP_MS } from "./stale.js";

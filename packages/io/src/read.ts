@@ -35,7 +35,8 @@ const FIRST_CHUNK = 64 * 1024;
  * only lets an oversized one be refused without reading it, and sizes the buffer. Errors of the file system
  * (ENOENT, EISDIR, …) are thrown as they are. `what` names the input in the message ("spec file").
  */
-export function readFileBounded(path: string, maxBytes: number, what = "file"): Buffer {
+// Declared as Uint8Array (a Buffer is one): the published types must not need @types/node.
+export function readFileBounded(path: string, maxBytes: number, what = "file"): Uint8Array {
   const fd = openSync(path, "r");
   try {
     const stat = fstatSync(fd);
@@ -64,4 +65,10 @@ export function readFileBounded(path: string, maxBytes: number, what = "file"): 
   } finally {
     closeSync(fd);
   }
+}
+
+/** {@link readFileBounded}, decoded as UTF-8 (spec, results and task files). */
+export function readTextBounded(path: string, maxBytes: number, what = "file"): string {
+  const bytes = readFileBounded(path, maxBytes, what);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { ensureOutputDir, InputTooLargeError, OutputDirError, readFileBounded } from "@nabla/io";
+import { ensureOutputDir, InputTooLargeError, OutputDirError, readTextBounded } from "@nabla/io";
 import { z } from "zod";
 import { canonicalJson } from "./canonical.js";
 import { commitPair, sha256Hex } from "./checkpoint.js";
@@ -180,7 +180,7 @@ export function writeResults(file: string, results: Results, checkpoint?: Uint8A
 export function loadResults(file: string): Results {
   let text: string;
   try {
-    text = readFileBounded(file, MAX_RESULTS_BYTES, "results file").toString("utf8");
+    text = readTextBounded(file, MAX_RESULTS_BYTES, "results file");
   } catch (err) {
     if (err instanceof InputTooLargeError) throw new ResultsError(err.message);
     throw new ResultsError(

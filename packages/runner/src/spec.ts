@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import { type DataConfig, dataConfigSchema, datasetInfo, HOLDOUT_DEFAULTS } from "@nabla/data";
-import { formatSize, InputTooLargeError, readFileBounded } from "@nabla/io";
+import { formatSize, InputTooLargeError, readTextBounded } from "@nabla/io";
 import { layersSchema, NnError } from "@nabla/nn";
 import { optimizerConfigSchema, type SchedulerConfig, schedulerConfigSchema } from "@nabla/optim";
 import { z } from "zod";
@@ -318,7 +318,7 @@ export function readSpecFile(file: string): unknown {
   let text: string;
   try {
     // Bounded by the bytes read, not by stat: a FIFO or /dev/zero given as a spec stops at the limit.
-    text = readFileBounded(file, MAX_SPEC_BYTES, "spec file").toString("utf8");
+    text = readTextBounded(file, MAX_SPEC_BYTES, "spec file");
   } catch (err) {
     if (err instanceof InputTooLargeError) {
       const size =

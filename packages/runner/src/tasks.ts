@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { InputTooLargeError, readFileBounded, writeFileAtomicSync } from "@nabla/io";
+import { InputTooLargeError, readTextBounded, writeFileAtomicSync } from "@nabla/io";
 import { z } from "zod";
 import { canonicalJson } from "./canonical.js";
 import { CancelledError, echo, ResultsError, SpecError, UserError } from "./errors.js";
@@ -158,7 +158,7 @@ export function loadTaskResults(file: string): TaskResults {
   let json: unknown;
   try {
     // Bounded by the bytes read: a FIFO or device in the results folder stops at the limit.
-    json = JSON.parse(readFileBounded(file, MAX_TASK_RESULTS_BYTES, "task results file").toString("utf8"));
+    json = JSON.parse(readTextBounded(file, MAX_TASK_RESULTS_BYTES, "task results file"));
   } catch (err) {
     if (err instanceof InputTooLargeError) throw new ResultsError(err.message);
     const code = (err as NodeJS.ErrnoException).code;

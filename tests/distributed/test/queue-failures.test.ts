@@ -110,7 +110,13 @@ describe.skipIf(!available)("queue failures: hostile jobs, a failing member, Ctr
       /nabla: f-lr=0\.1 failed: .*f-lr=0\.1\.json: cannot write results \(EISDIR\)/,
     );
     expect(first.output()).toContain("sweep 2/3 finished (0 cached, 3 queued now) in");
-    expect(readdirSync(join(dir, "out")).sort()).toEqual(["f-lr=0.01.json", "f-lr=0.5.json"]);
+    // The finished members' checkpoints travel with their results to the coordinator's --out.
+    expect(readdirSync(join(dir, "out")).sort()).toEqual([
+      "f-lr=0.01.json",
+      "f-lr=0.01.safetensors",
+      "f-lr=0.5.json",
+      "f-lr=0.5.safetensors",
+    ]);
 
     rmSync(join(cache, "f-lr=0.1.json"), { recursive: true });
     const second = await run(process.execPath, [

@@ -77,7 +77,8 @@ export async function shipCheckpoint(
   if (results.metrics.bestEpoch === null) return { results, worker };
   let bytes: Buffer;
   try {
-    bytes = readFileBounded(checkpointFile, MAX_QUEUED_CHECKPOINT_BYTES, "checkpoint");
+    const read = readFileBounded(checkpointFile, MAX_QUEUED_CHECKPOINT_BYTES, "checkpoint");
+    bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
   } catch (err) {
     const why =
       err instanceof InputTooLargeError

@@ -45,7 +45,8 @@ export function stateUploader(
     due = false;
     let bytes: Buffer;
     try {
-      bytes = readFileBounded(stateFile, MAX_QUEUED_STATE_BYTES, "training state");
+      const read = readFileBounded(stateFile, MAX_QUEUED_STATE_BYTES, "training state");
+      bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     } catch {
       // Not saved (a full disk) or too large for the queue: the job can still be resumed where it ran.
       return undefined;
